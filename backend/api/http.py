@@ -1,0 +1,117 @@
+"""API Gateway HTTP API (payload v2.0) events in, Lambda proxy responses out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from backend.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
+from backend.logic.context import Caller
+
+MAX_BODY_BYTES = 1024 * 1024
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    route_key: str
+    path_params: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    claims: Mapping[str, Any] | None = None
+
+    def caller(self) -> Caller:
+        if not self.claims or not self.claims.get("sub"):
+            raise Unauthorized("not signed in")
+        claims = self.claims
+        username = str(claims.get("username") or claims.get("cognito:username") or claims["sub"])
+        return Caller(str(claims["sub"]), username, frozenset(_groups(claims.get("cognito:groups"))))
+
+    def json_body(self, model: type[M]) -> M:
+        if len(self.body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge("request body too large")
+        if not self.body.strip():
+            raw: Any = {}
+        else:
+            try:
+                raw = json.loads(self.body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+        if not isinstance(raw, dict):
+            raise ValidationFailed("the body must be a JSON object")
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            raise _validation_error(exc) from None
+
+
+def _validation_error(exc: ValidationError) -> ApiError:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        cause = err.get("ctx", {}).get("error")
+        msg = str(cause) if isinstance(cause, ApiError) else err["msg"]
+        problems.append(f"{where}: {msg}")
+    return ValidationFailed("; ".join(problems), errors=problems)
+
+
+def _groups(value: Any) -> list[str]:
+    """Cognito groups arrive as a list locally and as "[a b]" through API Gateway."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value).strip().strip("[]")
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def to_proxy(self) -> dict[str, Any]:
+        headers = {"cache-control": "no-store", **self.headers}
+        if self.body is None:
+            return {"statusCode": self.status, "headers": headers, "body": ""}
+        headers.setdefault("content-type", "application/json")
+        return {
+            "statusCode": self.status,
+            "headers": headers,
+            "body": json.dumps(self.body, ensure_ascii=False),
+            "isBase64Encoded": False,
+        }
+
+
+def parse_event(event: Mapping[str, Any]) -> ApiRequest:
+    body_text = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body_text)
+        except (binascii.Error, ValueError):
+            raise BadRequest("the body is not valid base64") from None
+    else:
+        body = body_text.encode("utf-8")
+    authorizer = event.get("requestContext", {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims")
+    return ApiRequest(
+        route_key=str(event.get("routeKey", "")),
+        path_params=dict(event.get("pathParameters") or {}),
+        query=dict(event.get("queryStringParameters") or {}),
+        headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
+        body=body,
+        claims=claims,
+    )
+
+
+def error_response(error: ApiError) -> ApiResponse:
+    headers = {"www-authenticate": "Bearer"} if error.status == 401 else {}
+    return ApiResponse(error.status, error.body(), headers)

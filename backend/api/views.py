@@ -1,0 +1,130 @@
+"""JSON shapes of the API's responses (described in openapi.yaml)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.data.records import ChangeRecord, FileRecord, ShareRecord, UploadRecord, VersionRecord
+from backend.logic.account import Account
+from backend.logic.changes import ChangesPage
+from backend.logic.files import DownloadTicket, Page
+from backend.logic.paths import name_of
+from backend.logic.shares import ShareView
+from backend.logic.uploads import UploadTicket
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def file_view(f: FileRecord) -> dict[str, Any]:
+    return {
+        "file_id": f.file_id,
+        "path": f.path,
+        "name": name_of(f.path),
+        "size": f.size,
+        "content_type": f.content_type,
+        "version_id": f.version_id,
+        "etag": f.etag,
+        "created_at": iso(f.created_at),
+        "modified_at": iso(f.modified_at),
+        "state": f.state.value,
+        "trashed_at": iso(f.trashed_at),
+    }
+
+
+def files_page_view(page: Page[FileRecord]) -> dict[str, Any]:
+    return {"items": [file_view(f) for f in page.items], "cursor": page.cursor}
+
+
+def version_view(v: VersionRecord, current: str | None = None) -> dict[str, Any]:
+    return {
+        "version_id": v.version_id,
+        "size": v.size,
+        "content_type": v.content_type,
+        "etag": v.etag,
+        "created_at": iso(v.created_at),
+        "current": v.version_id == current,
+    }
+
+
+def upload_view(ticket: UploadTicket) -> dict[str, Any]:
+    u: UploadRecord = ticket.upload
+    return {
+        "upload_id": u.upload_id,
+        "file_id": u.file_id,
+        "version_id": u.version_id,
+        "path": u.path,
+        "mode": u.mode.value,
+        "size": u.size,
+        "part_size": u.part_size,
+        "part_count": u.part_count,
+        "parts": [{"part_number": p.part_number, "url": p.url} for p in ticket.urls],
+        "urls_expire_at": iso(ticket.url_expires_at),
+        "expires_at": iso(u.expires_at),
+    }
+
+
+def download_view(ticket: DownloadTicket) -> dict[str, Any]:
+    return {"url": ticket.url, "expires_at": iso(ticket.expires_at), "file": file_view(ticket.file)}
+
+
+def change_view(c: ChangeRecord) -> dict[str, Any]:
+    return {
+        "seq": c.seq,
+        "op": c.op.value,
+        "file_id": c.file_id,
+        "path": c.path,
+        "old_path": c.old_path,
+        "version_id": c.version_id,
+        "size": c.size,
+        "at": iso(c.at),
+    }
+
+
+def changes_view(page: ChangesPage) -> dict[str, Any]:
+    return {
+        "changes": [change_view(c) for c in page.changes],
+        "cursor": page.cursor,
+        "has_more": page.has_more,
+        "epoch": page.epoch,
+    }
+
+
+def share_view(view: ShareView, now_ms: int) -> dict[str, Any]:
+    s: ShareRecord = view.share
+    if s.revoked_at is not None:
+        state = "revoked"
+    elif now_ms >= s.expires_at:
+        state = "expired"
+    elif s.max_downloads is not None and s.downloads >= s.max_downloads:
+        state = "exhausted"
+    else:
+        state = "active"
+    return {
+        "share_id": s.share_id,
+        "file_id": s.file_id,
+        "path": view.path,
+        "url": view.url,
+        "created_at": iso(s.created_at),
+        "expires_at": iso(s.expires_at),
+        "has_password": s.password_hash is not None,
+        "max_downloads": s.max_downloads,
+        "downloads": s.downloads,
+        "revoked_at": iso(s.revoked_at),
+        "last_accessed_at": iso(s.last_accessed_at),
+        "state": state,
+    }
+
+
+def account_view(a: Account) -> dict[str, Any]:
+    return {
+        "user_id": a.user_id,
+        "username": a.username,
+        "groups": a.groups,
+        "quota_bytes": a.quota_bytes,
+        "used_bytes": a.used_bytes,
+    }

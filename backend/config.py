@@ -1,0 +1,49 @@
+"""Backend configuration, read from the environment in Lambda and built directly by the local stack."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backend import naming
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    region: str
+    table_name: str
+    upload_bucket: str
+    processed_bucket: str
+    public_base_url: str
+    epoch: str
+    aws_endpoint_url: str | None = None
+    default_quota_bytes: int = 10 * GiB
+    # S3 requires parts of at least 5 MiB; the local stack may lower it for tests.
+    min_part_size: int = 8 * MiB
+    # Files up to this size go up in one pre-signed PUT.
+    single_put_max: int = 16 * MiB
+    parts_batch: int = 100
+    upload_url_ttl_s: int = 3600
+    download_url_ttl_s: int = 300
+    upload_session_ttl_s: int = 7 * 24 * 3600
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BackendConfig:
+        env = os.environ if env is None else env
+        min_part = int(env.get(naming.ENV_MIN_PART_SIZE, str(8 * MiB)))
+        return cls(
+            region=env.get(naming.ENV_REGION, "us-east-1"),
+            table_name=env[naming.ENV_TABLE],
+            upload_bucket=env[naming.ENV_UPLOAD_BUCKET],
+            processed_bucket=env[naming.ENV_PROCESSED_BUCKET],
+            public_base_url=env[naming.ENV_PUBLIC_BASE_URL].rstrip("/"),
+            epoch=env.get(naming.ENV_EPOCH, "aws"),
+            aws_endpoint_url=env.get(naming.ENV_AWS_ENDPOINT) or None,
+            default_quota_bytes=int(env.get(naming.ENV_DEFAULT_QUOTA, str(10 * GiB))),
+            min_part_size=min_part,
+            single_put_max=max(min_part, 16 * MiB),
+        )

@@ -1,0 +1,119 @@
+"""S3 access for file bytes: pre-signed URLs and the multipart calls the API makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    part_number: int
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    etag: str
+
+
+def _content_disposition(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class BlobStore:
+    """One bucket's bytes. The S3 client's endpoint is the one clients can reach."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._s3 = client
+        self.bucket = bucket
+
+    def presign_put(self, key: str, ttl_s: int) -> str:
+        return self._s3.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_s
+        )
+
+    def presign_part(self, key: str, s3_upload_id: str, part_number: int, ttl_s: int) -> str:
+        return self._s3.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "UploadId": s3_upload_id,
+                "PartNumber": part_number,
+            },
+            ExpiresIn=ttl_s,
+        )
+
+    def presign_get(self, key: str, ttl_s: int, *, filename: str, content_type: str) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": _content_disposition(filename),
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=ttl_s,
+        )
+
+    def create_multipart(self, key: str, content_type: str) -> str:
+        out = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        return out["UploadId"]
+
+    def list_parts(self, key: str, s3_upload_id: str) -> list[StoredPart] | None:
+        """All uploaded parts, or None when the multipart upload no longer exists."""
+        parts: list[StoredPart] = []
+        marker = 0
+        while True:
+            try:
+                out = self._s3.list_parts(
+                    Bucket=self.bucket, Key=key, UploadId=s3_upload_id, PartNumberMarker=marker
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                    return None
+                raise
+            for part in out.get("Parts", []):
+                parts.append(StoredPart(part["PartNumber"], part["Size"], part["ETag"].strip('"')))
+            if not out.get("IsTruncated"):
+                return parts
+            marker = int(out["NextPartNumberMarker"])
+
+    def complete_multipart(self, key: str, s3_upload_id: str, parts: list[StoredPart]) -> None:
+        self._s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=s3_upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": p.part_number, "ETag": f'"{p.etag}"'} for p in parts]
+            },
+        )
+
+    def abort_multipart(self, key: str, s3_upload_id: str) -> None:
+        try:
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=s3_upload_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                raise
+
+    def head(self, key: str) -> StoredObject | None:
+        try:
+            out: dict[str, Any] = dict(self._s3.head_object(Bucket=self.bucket, Key=key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(size=int(out["ContentLength"]), etag=str(out["ETag"]).strip('"'))
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key)

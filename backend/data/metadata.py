@@ -1,0 +1,344 @@
+"""DynamoDB access for the metadata table (the key design is in keys.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from backend import naming
+from backend.data import keys
+from backend.data.records import (
+    ChangeOp,
+    ChangeRecord,
+    FileRecord,
+    FileState,
+    Profile,
+    ShareRecord,
+    UploadMode,
+    UploadRecord,
+    UploadStatus,
+    VersionRecord,
+)
+from backend.errors import Conflict, QuotaExceeded, TooManyRequests
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+R = TypeVar("R")
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+_ENUMS: dict[str, Callable[[Any], Any]] = {
+    "state": FileState,
+    "mode": UploadMode,
+    "status": UploadStatus,
+    "op": ChangeOp,
+}
+MAX_COMMIT_ATTEMPTS = 8
+
+
+def _to_attr(value: Any) -> dict[str, Any]:
+    return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
+def to_item(record: Any, **extra: Any) -> dict[str, Any]:
+    data = {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
+    data.update(extra)
+    return {k: _to_attr(v) for k, v in data.items()}
+
+
+def from_item(cls: type[R], item: Mapping[str, Any]) -> R:
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
+    # None values are not stored, so an absent optional attribute reads back as None.
+    values: dict[str, Any] = {
+        f.name: None
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    for key, raw in item.items():
+        if key not in names:
+            continue
+        value = _plain(_DESERIALIZER.deserialize(raw))
+        values[key] = _ENUMS[key](value) if key in _ENUMS else value
+    return cls(**values)
+
+
+@dataclass
+class Mutation:
+    """What one committed change writes, besides the profile and change-feed items."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    change: ChangeRecord | None = None
+    used_delta: int = 0
+    # Which transaction item (by index into ``items``) failing means what.
+    conflict_messages: dict[int, str] = field(default_factory=dict)
+
+
+class MetadataStore:
+    """Typed reads and transactional writes of one user's metadata."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, *, default_quota: int) -> None:
+        self._db = client
+        self._table = table_name
+        self._default_quota = default_quota
+
+    # ----- item builders used by the logic layer -----
+    def put(
+        self, user_id: str, sk: str, record: Any, *, condition: str | None = None,
+        values: Mapping[str, Any] | None = None, **extra: Any,
+    ) -> dict[str, Any]:
+        item = to_item(record, **extra)
+        item[naming.PK] = _to_attr(keys.user_pk(user_id))
+        item[naming.SK] = _to_attr(sk)
+        op: dict[str, Any] = {"TableName": self._table, "Item": item}
+        self._add_condition(op, condition, values)
+        return {"Put": op}
+
+    def delete(
+        self, user_id: str, sk: str, *, condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
+        self._add_condition(op, condition, values)
+        return {"Delete": op}
+
+    def check(self, user_id: str, sk: str, condition: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
+        self._add_condition(op, condition, values)
+        return {"ConditionCheck": op}
+
+    @staticmethod
+    def _add_condition(op: dict[str, Any], condition: str | None, values: Mapping[str, Any] | None) -> None:
+        if condition:
+            op["ConditionExpression"] = condition
+            names = {f"#{n}": n for n in re.findall(r"#(\w+)", condition)}
+            if names:
+                op["ExpressionAttributeNames"] = names
+            if values:
+                op["ExpressionAttributeValues"] = {k: _to_attr(v) for k, v in values.items()}
+
+    def _key(self, user_id: str, sk: str) -> dict[str, Any]:
+        return {naming.PK: _to_attr(keys.user_pk(user_id)), naming.SK: _to_attr(sk)}
+
+    # ----- reads -----
+    def _get(self, user_id: str, sk: str) -> dict[str, Any] | None:
+        out = self._db.get_item(TableName=self._table, Key=self._key(user_id, sk), ConsistentRead=True)
+        return out.get("Item")
+
+    def profile(self, user_id: str) -> Profile:
+        item = self._get(user_id, keys.PROFILE)
+        if item is None:
+            fresh = Profile(user_id=user_id, quota_bytes=self._default_quota, used_bytes=0, seq=0)
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=self.put(user_id, keys.PROFILE, fresh)["Put"]["Item"],
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                item = self._get(user_id, keys.PROFILE)
+                assert item is not None
+                return from_item(Profile, item)
+            return fresh
+        return from_item(Profile, item)
+
+    def file(self, user_id: str, file_id: str) -> FileRecord | None:
+        item = self._get(user_id, keys.file_sk(file_id))
+        return None if item is None else from_item(FileRecord, item)
+
+    def file_at(self, user_id: str, path: str) -> FileRecord | None:
+        item = self._get(user_id, keys.path_sk(path))
+        return None if item is None else from_item(FileRecord, item)
+
+    def upload(self, user_id: str, upload_id: str) -> UploadRecord | None:
+        item = self._get(user_id, keys.upload_sk(upload_id))
+        return None if item is None else from_item(UploadRecord, item)
+
+    def version(self, user_id: str, file_id: str, version_id: str) -> VersionRecord | None:
+        item = self._get(user_id, keys.version_sk(file_id, version_id))
+        return None if item is None else from_item(VersionRecord, item)
+
+    def share(self, user_id: str, share_id: str) -> ShareRecord | None:
+        item = self._get(user_id, keys.share_sk(share_id))
+        return None if item is None else from_item(ShareRecord, item)
+
+    def share_by_token(self, token: str) -> ShareRecord | None:
+        out = self._db.query(
+            TableName=self._table,
+            IndexName=naming.GSI_SHARE_TOKEN,
+            KeyConditionExpression="#k = :k",
+            ExpressionAttributeNames={"#k": naming.GSI1_PK},
+            ExpressionAttributeValues={":k": _to_attr(keys.share_token_key(token))},
+            Limit=1,
+        )
+        items = out.get("Items", [])
+        return from_item(ShareRecord, items[0]) if items else None
+
+    def page(
+        self, cls: type[R], user_id: str, sk_prefix: str, *, after: str | None, limit: int,
+        sk_floor: str | None = None,
+    ) -> tuple[list[R], str | None]:
+        """One page of items whose sort key starts with ``sk_prefix``, in key order.
+
+        Returns the records and the sort key to continue after (None at the end).
+        """
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+            "ExpressionAttributeValues": {
+                ":pk": _to_attr(keys.user_pk(user_id)),
+                ":p": _to_attr(sk_prefix),
+            },
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        start = after or sk_floor
+        if start is not None:
+            params["ExclusiveStartKey"] = self._key(user_id, start)
+        out = self._db.query(**params)
+        records = [from_item(cls, item) for item in out.get("Items", [])]
+        last = out.get("LastEvaluatedKey")
+        next_after = _DESERIALIZER.deserialize(last[naming.SK]) if last else None
+        return records, next_after
+
+    def iter_all(self, cls: type[R], user_id: str, sk_prefix: str) -> Iterator[R]:
+        after: str | None = None
+        while True:
+            records, after = self.page(cls, user_id, sk_prefix, after=after, limit=500)
+            yield from records
+            if after is None:
+                return
+
+    # ----- writes -----
+    def put_plain(self, user_id: str, sk: str, record: Any, **extra: Any) -> None:
+        """An unconditional single-item write that is not part of the change feed."""
+        self._db.put_item(TableName=self._table, Item=self.put(user_id, sk, record, **extra)["Put"]["Item"])
+
+    def delete_plain(self, user_id: str, sk: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=self._key(user_id, sk))
+
+    def update_counter(
+        self, user_id: str, sk: str, *, add: Mapping[str, int], set_values: Mapping[str, Any] | None = None,
+        condition: str | None = None, values: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Atomically add to counters; returns False when the condition did not hold."""
+        names = {f"#{n}": n for n in [*add, *(set_values or {})]}
+        attr_values = {f":{n}": _to_attr(v) for n, v in [*add.items(), *(set_values or {}).items()]}
+        clauses = []
+        if add:
+            clauses.append("ADD " + ", ".join(f"#{n} :{n}" for n in add))
+        if set_values:
+            clauses.append("SET " + ", ".join(f"#{n} = :{n}" for n in set_values))
+        expr = " ".join(clauses)
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(user_id, sk),
+            "UpdateExpression": expr,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": attr_values,
+        }
+        cond = "attribute_exists(pk)" + (f" AND ({condition})" if condition else "")
+        params["ConditionExpression"] = cond
+        for name in re.findall(r"#(\w+)", cond):
+            names[f"#{name}"] = name
+        if values:
+            attr_values.update({k: _to_attr(v) for k, v in values.items()})
+        try:
+            self._db.update_item(**params)
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def commit(self, user_id: str, build: Callable[[Profile], Mutation]) -> Profile:
+        """Run ``build`` against the current profile and commit the result atomically.
+
+        The profile's ``seq`` is the per-user serialization point: if another
+        writer committed in between, the transaction is rebuilt and retried.
+        Returns the profile as committed (its ``seq`` is the change's cursor).
+        """
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            profile = self.profile(user_id)
+            mutation = build(profile)
+            seq = profile.seq + (1 if mutation.change else 0)
+            update: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": self._key(user_id, keys.PROFILE),
+                "UpdateExpression": "SET #seq = :new, #used = #used + :delta",
+                "ConditionExpression": "#seq = :old AND #used <= :max",
+                "ExpressionAttributeNames": {"#seq": "seq", "#used": "used_bytes"},
+                "ExpressionAttributeValues": {
+                    ":new": _to_attr(seq),
+                    ":old": _to_attr(profile.seq),
+                    ":delta": _to_attr(mutation.used_delta),
+                    ":max": _to_attr(
+                        profile.quota_bytes - mutation.used_delta
+                        if mutation.used_delta > 0
+                        else max(profile.used_bytes, profile.quota_bytes)
+                    ),
+                },
+            }
+            items = list(mutation.items)
+            if mutation.change is not None:
+                change = dataclasses.replace(mutation.change, seq=seq)
+                items.append(self.put(user_id, keys.change_sk(seq), change))
+            items.append({"Update": update})
+            try:
+                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            except ClientError as exc:
+                reasons = _cancellation_reasons(exc)
+                if reasons is None:
+                    raise
+                if reasons[-1] == "ConditionalCheckFailed":
+                    current = self.profile(user_id)
+                    if current.seq == profile.seq:
+                        raise QuotaExceeded(
+                            "storage quota exceeded", quota_bytes=current.quota_bytes,
+                            used_bytes=current.used_bytes,
+                        ) from None
+                    continue  # another writer got in first: rebuild on the new state
+                for index, reason in enumerate(reasons[: len(mutation.items)]):
+                    if reason == "ConditionalCheckFailed":
+                        raise Conflict(
+                            mutation.conflict_messages.get(index, "the file changed concurrently")
+                        ) from None
+                if "TransactionConflict" in reasons:
+                    continue
+                raise
+            return dataclasses.replace(profile, seq=seq, used_bytes=profile.used_bytes + mutation.used_delta)
+        raise TooManyRequests("too many concurrent changes; try again")
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _cancellation_reasons(exc: ClientError) -> list[str] | None:
+    if _error_code(exc) != "TransactionCanceledException":
+        return None
+    reasons = exc.response.get("CancellationReasons")
+    if reasons:
+        return [str(r.get("Code", "None")) for r in reasons]
+    # Some endpoints only list the reasons in the message: "... [None, ConditionalCheckFailed]".
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    match = re.search(r"\[([^\]]*)\]", message)
+    if not match:
+        return []
+    return [part.strip() for part in match.group(1).split(",")]
+

@@ -1,0 +1,111 @@
+"""Records the metadata store reads and writes. Times are integer milliseconds since the epoch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FileState(StrEnum):
+    ACTIVE = "active"
+    TRASHED = "trashed"
+
+
+class UploadMode(StrEnum):
+    SINGLE = "single"
+    MULTIPART = "multipart"
+
+
+class UploadStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+class ChangeOp(StrEnum):
+    UPSERT = "upsert"
+    MOVE = "move"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    quota_bytes: int
+    used_bytes: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    file_id: str
+    path: str
+    size: int
+    content_type: str
+    version_id: str
+    blob_key: str
+    etag: str
+    created_at: int
+    modified_at: int
+    state: FileState = FileState.ACTIVE
+    trashed_at: int | None = None
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    file_id: str
+    version_id: str
+    size: int
+    content_type: str
+    blob_key: str
+    etag: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    upload_id: str
+    file_id: str
+    version_id: str
+    path: str
+    size: int
+    content_type: str
+    mode: UploadMode
+    blob_key: str
+    part_size: int
+    part_count: int
+    s3_upload_id: str | None
+    # The file's version when the upload started (None: the path was free).
+    # Completion is conditional on it, so a concurrent writer is never overwritten.
+    base_version: str | None
+    status: UploadStatus
+    created_at: int
+    expires_at: int
+    result_version: str | None = None
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    share_id: str
+    file_id: str
+    token: str
+    created_at: int
+    expires_at: int
+    password_hash: str | None
+    max_downloads: int | None
+    downloads: int = 0
+    failed_attempts: int = 0
+    revoked_at: int | None = None
+    last_accessed_at: int | None = None
+    owner_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    seq: int
+    op: ChangeOp
+    file_id: str
+    path: str
+    old_path: str | None
+    version_id: str | None
+    size: int | None
+    at: int

@@ -1,0 +1,41 @@
+"""What every piece of business logic is given: the caller and injected services."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from backend.config import BackendConfig
+from backend.data.blobs import BlobStore
+from backend.data.metadata import MetadataStore
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user. ``user_id`` is the verified JWT ``sub``, never request data."""
+
+    user_id: str
+    username: str
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Services:
+    config: BackendConfig
+    store: MetadataStore
+    uploads: BlobStore
+    clock: Callable[[], float] = field(default=time.time)
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def new_version_id(now_ms: int) -> str:
+    """Version ids sort by creation time, so a file's versions list in order."""
+    return f"v{now_ms:013x}{secrets.token_hex(4)}"

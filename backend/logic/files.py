@@ -1,0 +1,240 @@
+"""Files: list, metadata, download URL, move/rename, trash and restore, versions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from backend.data import keys
+from backend.data.metadata import Mutation
+from backend.data.records import ChangeOp, ChangeRecord, FileRecord, FileState, Profile, VersionRecord
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.logic.context import Caller, Services, new_version_id
+from backend.logic.inputs import MoveFile, RestoreFromTrash
+from backend.logic.paths import name_of, normalize_prefix
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class DownloadTicket:
+    url: str
+    expires_at: int
+    file: FileRecord
+
+
+def encode_cursor(sort_key: str | None) -> str | None:
+    if sort_key is None:
+        return None
+    return base64.urlsafe_b64encode(sort_key.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected_prefix: str) -> str | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("invalid cursor", code="invalid_cursor") from None
+    if not raw.startswith(expected_prefix):
+        raise BadRequest("invalid cursor", code="invalid_cursor")
+    return raw
+
+
+def page_size(limit: str | None) -> int:
+    if limit is None:
+        return DEFAULT_PAGE
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE}", code="validation_error")
+    return int(limit)
+
+
+def list_files(
+    svc: Services, caller: Caller, *, prefix: str | None, cursor: str | None, limit: int
+) -> Page[FileRecord]:
+    norm = normalize_prefix(prefix or "")
+    sk_prefix = keys.path_sk(norm)
+    after = decode_cursor(cursor, sk_prefix)
+    records, next_after = svc.store.page(FileRecord, caller.user_id, sk_prefix, after=after, limit=limit)
+    return Page(records, encode_cursor(next_after))
+
+
+def get_file(svc: Services, caller: Caller, file_id: str) -> FileRecord:
+    record = svc.store.file(caller.user_id, file_id)
+    if record is None:
+        raise NotFound("no such file")
+    return record
+
+
+def _active(svc: Services, caller: Caller, file_id: str) -> FileRecord:
+    record = get_file(svc, caller, file_id)
+    if record.state is not FileState.ACTIVE:
+        raise NotFound("the file is in the trash", code="in_trash")
+    return record
+
+
+def download(svc: Services, caller: Caller, file_id: str) -> DownloadTicket:
+    record = _active(svc, caller, file_id)
+    ttl = svc.config.download_url_ttl_s
+    url = svc.uploads.presign_get(
+        record.blob_key, ttl, filename=name_of(record.path), content_type=record.content_type
+    )
+    return DownloadTicket(url, svc.now_ms() + ttl * 1000, record)
+
+
+def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRecord:
+    """Rename or move: metadata only, the bytes stay where they are."""
+    store, user = svc.store, caller.user_id
+    now = svc.now_ms()
+    result: list[FileRecord] = []
+
+    def build(_: Profile) -> Mutation:
+        current = _active(svc, caller, file_id)
+        if "expected_version" in body.model_fields_set and body.expected_version != current.version_id:
+            raise Conflict("the file changed since you last saw it", current_version=current.version_id)
+        if current.path == body.path:
+            result[:] = [current]
+            return Mutation()
+        moved = replace(current, path=body.path, modified_at=now)
+        result[:] = [moved]
+        seen = {":v": current.version_id, ":p": current.path, ":active": FileState.ACTIVE.value}
+        return Mutation(
+            items=[
+                store.put(user, keys.file_sk(file_id), moved,
+                          condition="#version_id = :v AND #path = :p AND #state = :active", values=seen),
+                store.delete(user, keys.path_sk(current.path), condition="#file_id = :fid",
+                             values={":fid": file_id}),
+                store.put(user, keys.path_sk(body.path), moved, condition="attribute_not_exists(pk)"),
+            ],
+            change=ChangeRecord(0, ChangeOp.MOVE, file_id, body.path, current.path,
+                                current.version_id, current.size, now),
+            conflict_messages={
+                0: "the file changed while it was being moved",
+                1: "the file changed while it was being moved",
+                2: f"'{body.path}' already exists",
+            },
+        )
+
+    store.commit(user, build)
+    return result[0]
+
+
+def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
+    store, user = svc.store, caller.user_id
+    now = svc.now_ms()
+    result: list[FileRecord] = []
+
+    def build(_: Profile) -> Mutation:
+        current = _active(svc, caller, file_id)
+        trashed = replace(current, state=FileState.TRASHED, trashed_at=now)
+        result[:] = [trashed]
+        return Mutation(
+            items=[
+                store.put(user, keys.file_sk(file_id), trashed,
+                          condition="#version_id = :v AND #state = :active",
+                          values={":v": current.version_id, ":active": FileState.ACTIVE.value}),
+                store.delete(user, keys.path_sk(current.path), condition="#file_id = :fid",
+                             values={":fid": file_id}),
+                store.put(user, keys.trash_sk(file_id), trashed),
+            ],
+            change=ChangeRecord(0, ChangeOp.DELETE, file_id, current.path, None,
+                                current.version_id, current.size, now),
+            conflict_messages={0: "the file changed while it was being deleted",
+                               1: "the file changed while it was being deleted"},
+        )
+
+    store.commit(user, build)
+    return result[0]
+
+
+def list_trash(svc: Services, caller: Caller, *, cursor: str | None, limit: int) -> Page[FileRecord]:
+    prefix = "T#"
+    records, after = svc.store.page(
+        FileRecord, caller.user_id, prefix, after=decode_cursor(cursor, prefix), limit=limit
+    )
+    return Page(records, encode_cursor(after))
+
+
+def restore_from_trash(svc: Services, caller: Caller, file_id: str, body: RestoreFromTrash) -> FileRecord:
+    store, user = svc.store, caller.user_id
+    now = svc.now_ms()
+    result: list[FileRecord] = []
+
+    def build(_: Profile) -> Mutation:
+        current = get_file(svc, caller, file_id)
+        if current.state is not FileState.TRASHED:
+            raise Conflict("the file is not in the trash")
+        path = body.path or current.path
+        restored = replace(current, path=path, state=FileState.ACTIVE, trashed_at=None, modified_at=now)
+        result[:] = [restored]
+        return Mutation(
+            items=[
+                store.put(user, keys.file_sk(file_id), restored, condition="#state = :trashed",
+                          values={":trashed": FileState.TRASHED.value}),
+                store.put(user, keys.path_sk(path), restored, condition="attribute_not_exists(pk)"),
+                store.delete(user, keys.trash_sk(file_id)),
+            ],
+            change=ChangeRecord(0, ChangeOp.UPSERT, file_id, path, None, current.version_id,
+                                current.size, now),
+            conflict_messages={
+                0: "the file changed while it was being restored",
+                1: f"'{path}' is taken; restore under another path",
+            },
+        )
+
+    store.commit(user, build)
+    return result[0]
+
+
+def list_versions(svc: Services, caller: Caller, file_id: str) -> list[VersionRecord]:
+    get_file(svc, caller, file_id)
+    versions = list(svc.store.iter_all(VersionRecord, caller.user_id, f"V#{file_id}#"))
+    versions.reverse()  # newest first
+    return versions
+
+
+def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str) -> FileRecord:
+    """Make an old version current again, as a new version that shares the old bytes."""
+    store, user = svc.store, caller.user_id
+    old = store.version(user, file_id, version_id)
+    if old is None:
+        raise NotFound("no such version")
+    now = svc.now_ms()
+    result: list[FileRecord] = []
+
+    def build(_: Profile) -> Mutation:
+        current = _active(svc, caller, file_id)
+        new_version = new_version_id(now)
+        restored = replace(
+            current, version_id=new_version, size=old.size, content_type=old.content_type,
+            blob_key=old.blob_key, etag=old.etag, modified_at=now,
+        )
+        result[:] = [restored]
+        seen = {":v": current.version_id, ":active": FileState.ACTIVE.value}
+        return Mutation(
+            items=[
+                store.put(user, keys.file_sk(file_id), restored,
+                          condition="#version_id = :v AND #state = :active", values=seen),
+                store.put(user, keys.path_sk(current.path), restored, condition="#file_id = :fid",
+                          values={":fid": file_id}),
+                store.put(user, keys.version_sk(file_id, new_version),
+                          VersionRecord(file_id, new_version, old.size, old.content_type,
+                                        old.blob_key, old.etag, now)),
+            ],
+            change=ChangeRecord(0, ChangeOp.UPSERT, file_id, current.path, None, new_version,
+                                old.size, now),
+            conflict_messages={0: "the file changed while restoring", 1: "the file changed while restoring"},
+        )
+
+    store.commit(user, build)
+    return result[0]

@@ -1,0 +1,68 @@
+"""Request bodies, validated with pydantic. Unknown fields are refused."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.logic.paths import normalize_path
+
+MAX_FILE_SIZE = 5 * 1024**4  # S3's object size limit
+MAX_PARTS = 10_000
+_CONTENT_TYPE = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _path(value: Any) -> str:
+    return normalize_path(value)
+
+
+class InitiateUpload(Body):
+    path: str
+    size: Annotated[int, Field(ge=0, le=MAX_FILE_SIZE)]
+    content_type: Annotated[str, Field(pattern=_CONTENT_TYPE)] = "application/octet-stream"
+    # Absent: replace whatever is there. null: the path must be free. A string:
+    # the file's current version must be this one (optimistic concurrency).
+    expected_version: Annotated[str | None, Field(max_length=64)] = None
+
+    _normalize = field_validator("path", mode="before")(_path)
+
+
+class PartNumbers(Body):
+    part_numbers: Annotated[list[Annotated[int, Field(ge=1, le=MAX_PARTS)]], Field(min_length=1, max_length=1000)]
+
+
+class CompletedPart(Body):
+    part_number: Annotated[int, Field(ge=1, le=MAX_PARTS)]
+    etag: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class CompleteUpload(Body):
+    parts: Annotated[list[CompletedPart], Field(max_length=MAX_PARTS)] = []
+
+
+class MoveFile(Body):
+    path: str
+    expected_version: Annotated[str | None, Field(max_length=64)] = None
+
+    _normalize = field_validator("path", mode="before")(_path)
+
+
+class RestoreFromTrash(Body):
+    path: str | None = None
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _normalize(cls, value: Any) -> Any:
+        return None if value is None else normalize_path(value)
+
+
+class CreateShare(Body):
+    file_id: Annotated[str, Field(min_length=1, max_length=64)]
+    expires_in_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
+    password: Annotated[str | None, Field(min_length=4, max_length=256)] = None
+    max_downloads: Annotated[int | None, Field(ge=1, le=1_000_000)] = None

@@ -1,0 +1,265 @@
+"""Uploads: initiate, more part URLs, complete (records the new version), abort."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from backend.data import keys
+from backend.data.blobs import StoredPart
+from backend.data.metadata import Mutation
+from backend.data.records import (
+    ChangeOp,
+    ChangeRecord,
+    FileRecord,
+    FileState,
+    Profile,
+    UploadMode,
+    UploadRecord,
+    UploadStatus,
+    VersionRecord,
+)
+from backend.errors import BadRequest, Conflict, NotFound, QuotaExceeded
+from backend.logic.context import Caller, Services, new_id, new_version_id
+from backend.logic.inputs import MAX_PARTS, CompleteUpload, InitiateUpload, PartNumbers
+
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class PartUrl:
+    part_number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload: UploadRecord
+    urls: list[PartUrl]
+    url_expires_at: int
+
+
+def choose_part_size(size: int, min_part_size: int) -> int:
+    """The smallest whole-MiB part size at or above the minimum that fits in 10,000 parts."""
+    needed = math.ceil(size / MAX_PARTS) if size else 0
+    part = max(min_part_size, needed)
+    return math.ceil(part / MiB) * MiB if part >= MiB else part
+
+
+def _check_expected(existing: FileRecord | None, body: InitiateUpload) -> None:
+    if "expected_version" not in body.model_fields_set:
+        return
+    if body.expected_version is None and existing is not None:
+        raise Conflict(f"'{body.path}' already exists", current_version=existing.version_id)
+    if body.expected_version is not None and (
+        existing is None or existing.version_id != body.expected_version
+    ):
+        raise Conflict(
+            f"'{body.path}' is not at version {body.expected_version}",
+            current_version=existing.version_id if existing else None,
+        )
+
+
+def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicket:
+    store, cfg = svc.store, svc.config
+    profile = store.profile(caller.user_id)
+    if profile.used_bytes + body.size > profile.quota_bytes:
+        raise QuotaExceeded(
+            f"uploading {body.size} bytes would exceed your quota",
+            quota_bytes=profile.quota_bytes,
+            used_bytes=profile.used_bytes,
+        )
+    existing = store.file_at(caller.user_id, body.path)
+    _check_expected(existing, body)
+    now = svc.now_ms()
+    file_id = existing.file_id if existing else new_id("f")
+    version_id = new_version_id(now)
+    blob = keys.blob_key(caller.user_id, file_id, version_id)
+    if body.size <= cfg.single_put_max:
+        mode, part_size, part_count, s3_id = UploadMode.SINGLE, body.size, 1, None
+    else:
+        mode = UploadMode.MULTIPART
+        part_size = choose_part_size(body.size, cfg.min_part_size)
+        part_count = math.ceil(body.size / part_size)
+        s3_id = svc.uploads.create_multipart(blob, body.content_type)
+    upload = UploadRecord(
+        upload_id=new_id("u"),
+        file_id=file_id,
+        version_id=version_id,
+        path=body.path,
+        size=body.size,
+        content_type=body.content_type,
+        mode=mode,
+        blob_key=blob,
+        part_size=part_size,
+        part_count=part_count,
+        s3_upload_id=s3_id,
+        base_version=existing.version_id if existing else None,
+        status=UploadStatus.PENDING,
+        created_at=now,
+        expires_at=now + cfg.upload_session_ttl_s * 1000,
+    )
+    store.put_plain(
+        caller.user_id, keys.upload_sk(upload.upload_id), upload,
+        **{"ttl": upload.expires_at // 1000},
+    )
+    if mode is UploadMode.SINGLE:
+        urls = [PartUrl(1, svc.uploads.presign_put(blob, cfg.upload_url_ttl_s))]
+    else:
+        first = range(1, min(part_count, cfg.parts_batch) + 1)
+        urls = _part_urls(svc, upload, first)
+    return UploadTicket(upload, urls, now + cfg.upload_url_ttl_s * 1000)
+
+
+def _part_urls(svc: Services, upload: UploadRecord, numbers: range | list[int]) -> list[PartUrl]:
+    assert upload.s3_upload_id is not None
+    ttl = svc.config.upload_url_ttl_s
+    return [
+        PartUrl(n, svc.uploads.presign_part(upload.blob_key, upload.s3_upload_id, n, ttl))
+        for n in numbers
+    ]
+
+
+def _pending(svc: Services, caller: Caller, upload_id: str) -> UploadRecord:
+    upload = svc.store.upload(caller.user_id, upload_id)
+    if upload is None:
+        raise NotFound("no such upload")
+    return upload
+
+
+def part_urls(svc: Services, caller: Caller, upload_id: str, body: PartNumbers) -> UploadTicket:
+    upload = _pending(svc, caller, upload_id)
+    if upload.status is not UploadStatus.PENDING:
+        raise Conflict("the upload is already complete")
+    bad = [n for n in body.part_numbers if n > upload.part_count]
+    if bad:
+        raise BadRequest(f"part numbers beyond the upload's {upload.part_count} parts: {bad[:5]}")
+    if upload.mode is UploadMode.SINGLE:
+        urls = [PartUrl(1, svc.uploads.presign_put(upload.blob_key, svc.config.upload_url_ttl_s))]
+    else:
+        urls = _part_urls(svc, upload, sorted(set(body.part_numbers)))
+    return UploadTicket(upload, urls, svc.now_ms() + svc.config.upload_url_ttl_s * 1000)
+
+
+def _verify_parts(svc: Services, upload: UploadRecord, body: CompleteUpload) -> list[StoredPart]:
+    assert upload.s3_upload_id is not None
+    stored = svc.uploads.list_parts(upload.blob_key, upload.s3_upload_id)
+    if stored is None:
+        raise Conflict("the upload's parts are gone (aborted or expired); start again")
+    by_number = {p.part_number: p for p in stored}
+    missing = [n for n in range(1, upload.part_count + 1) if n not in by_number]
+    if missing:
+        raise BadRequest(f"{len(missing)} part(s) not uploaded, first: {missing[:5]}", code="parts_missing")
+    extra = sorted(n for n in by_number if n > upload.part_count)
+    if extra:
+        raise BadRequest(f"unexpected parts: {extra[:5]}", code="parts_unexpected")
+    for n in range(1, upload.part_count + 1):
+        want = upload.part_size if n < upload.part_count else upload.size - upload.part_size * (n - 1)
+        if by_number[n].size != want:
+            raise BadRequest(
+                f"part {n} has {by_number[n].size} bytes, expected {want}", code="part_size_mismatch"
+            )
+    for claimed in body.parts:
+        stored_part = by_number.get(claimed.part_number)
+        if stored_part is None or stored_part.etag != claimed.etag.strip('"'):
+            raise BadRequest(
+                f"part {claimed.part_number} does not match what was stored", code="part_mismatch"
+            )
+    return [by_number[n] for n in range(1, upload.part_count + 1)]
+
+
+def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload) -> FileRecord:
+    upload = _pending(svc, caller, upload_id)
+    if upload.status is UploadStatus.COMPLETED:
+        current = svc.store.file(caller.user_id, upload.file_id)
+        if current is not None and current.version_id == upload.version_id:
+            return current
+        version = svc.store.version(caller.user_id, upload.file_id, upload.version_id)
+        if version is None:
+            raise NotFound("no such upload")
+        raise Conflict("the upload completed, but the file has changed since", version_id=version.version_id)
+    if upload.mode is UploadMode.MULTIPART:
+        assert upload.s3_upload_id is not None
+        parts = _verify_parts(svc, upload, body)
+        svc.uploads.complete_multipart(upload.blob_key, upload.s3_upload_id, parts)
+    stored = svc.uploads.head(upload.blob_key)
+    if stored is None:
+        raise BadRequest("no bytes were uploaded for this upload", code="not_uploaded")
+    if stored.size != upload.size:
+        svc.uploads.delete(upload.blob_key)
+        raise BadRequest(
+            f"uploaded {stored.size} bytes but declared {upload.size}; upload again",
+            code="size_mismatch",
+        )
+    try:
+        return _record_version(svc, caller, upload, stored.etag)
+    except Conflict:
+        # The loser of a race keeps nothing half-done: its bytes are dropped.
+        svc.uploads.delete(upload.blob_key)
+        svc.store.delete_plain(caller.user_id, keys.upload_sk(upload.upload_id))
+        raise
+
+
+def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: str) -> FileRecord:
+    store, user = svc.store, caller.user_id
+    now = svc.now_ms()
+    result: list[FileRecord] = []
+
+    def build(_: Profile) -> Mutation:
+        current = store.file(user, upload.file_id)
+        record = FileRecord(
+            file_id=upload.file_id,
+            path=upload.path,
+            size=upload.size,
+            content_type=upload.content_type,
+            version_id=upload.version_id,
+            blob_key=upload.blob_key,
+            etag=etag,
+            created_at=current.created_at if current else now,
+            modified_at=now,
+        )
+        result[:] = [record]
+        version = VersionRecord(
+            upload.file_id, upload.version_id, upload.size, upload.content_type,
+            upload.blob_key, etag, now,
+        )
+        if upload.base_version is None:
+            file_cond, file_vals = "attribute_not_exists(pk) OR #state = :trashed", {":trashed": "trashed"}
+            path_cond, path_vals = "attribute_not_exists(pk)", None
+        else:
+            file_cond = "#version_id = :base AND #state = :active"
+            file_vals = {":base": upload.base_version, ":active": FileState.ACTIVE.value}
+            path_cond, path_vals = "#file_id = :fid", {":fid": upload.file_id}
+        items = [
+            store.put(user, keys.file_sk(upload.file_id), record, condition=file_cond, values=file_vals),
+            store.put(user, keys.path_sk(upload.path), record, condition=path_cond, values=path_vals),
+            store.put(user, keys.version_sk(upload.file_id, upload.version_id), version),
+            store.put(
+                user, keys.upload_sk(upload.upload_id), upload,
+                status=UploadStatus.COMPLETED.value, result_version=upload.version_id,
+                ttl=upload.expires_at // 1000,
+            ),
+        ]
+        message = f"'{upload.path}' was changed by someone else while this upload ran"
+        return Mutation(
+            items=items,
+            change=ChangeRecord(0, ChangeOp.UPSERT, upload.file_id, upload.path, None,
+                                upload.version_id, upload.size, now),
+            used_delta=upload.size,
+            conflict_messages={0: message, 1: message},
+        )
+
+    store.commit(user, build)
+    return result[0]
+
+
+def abort(svc: Services, caller: Caller, upload_id: str) -> None:
+    upload = _pending(svc, caller, upload_id)
+    if upload.status is UploadStatus.COMPLETED:
+        raise Conflict("the upload is already complete")
+    if upload.mode is UploadMode.MULTIPART:
+        assert upload.s3_upload_id is not None
+        svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
+    else:
+        svc.uploads.delete(upload.blob_key)
+    svc.store.delete_plain(caller.user_id, keys.upload_sk(upload.upload_id))

@@ -1,0 +1,59 @@
+"""One source of truth for resource names and the metadata table's shape.
+
+The CDK app and the embedded local stack both build their resources from these
+definitions, and the Lambda handlers read the physical names from the
+environment variables named here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+ENV_TABLE: Final = "FILEVAULT_TABLE"
+ENV_UPLOAD_BUCKET: Final = "FILEVAULT_UPLOAD_BUCKET"
+ENV_PROCESSED_BUCKET: Final = "FILEVAULT_PROCESSED_BUCKET"
+ENV_PUBLIC_BASE_URL: Final = "FILEVAULT_PUBLIC_BASE_URL"
+ENV_EPOCH: Final = "FILEVAULT_EPOCH"
+ENV_REGION: Final = "AWS_REGION"
+ENV_DEFAULT_QUOTA: Final = "FILEVAULT_DEFAULT_QUOTA_BYTES"
+ENV_AWS_ENDPOINT: Final = "FILEVAULT_AWS_ENDPOINT_URL"
+ENV_MIN_PART_SIZE: Final = "FILEVAULT_MIN_PART_SIZE"
+
+ADMINS_GROUP: Final = "admins"
+
+# Metadata table key schema (single-table design; see backend/data/keys.py).
+PK: Final = "pk"
+SK: Final = "sk"
+GSI_SHARE_TOKEN: Final = "gsi1"
+GSI1_PK: Final = "gsi1pk"
+GSI1_SK: Final = "gsi1sk"
+TTL_ATTRIBUTE: Final = "ttl"
+
+
+def metadata_table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for the metadata table (used verbatim by the local stack)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": GSI1_PK, "AttributeType": "S"},
+            {"AttributeName": GSI1_SK, "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI_SHARE_TOKEN,
+                "KeySchema": [
+                    {"AttributeName": GSI1_PK, "KeyType": "HASH"},
+                    {"AttributeName": GSI1_SK, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
