@@ -121,9 +121,7 @@ class ChunkSignatureChain:
 
     def verify_chunk(self, chunk_sha256_hex: str, signature: str) -> bool:
         """True if ``signature`` signs a chunk whose data hashes to ``chunk_sha256_hex``."""
-        return self._check(
-            "AWS4-HMAC-SHA256-PAYLOAD", (EMPTY_SHA256, chunk_sha256_hex), signature
-        )
+        return self._check("AWS4-HMAC-SHA256-PAYLOAD", (EMPTY_SHA256, chunk_sha256_hex), signature)
 
     def verify_trailer(self, canonical_trailers: str, signature: str) -> bool:
         """True if ``signature`` signs the trailers (``name:value\\n`` lines, in order sent)."""
@@ -144,9 +142,7 @@ class VerifiedRequest:
     # reads it (the S3 store does, and answers XAmzContentSHA256Mismatch).
     payload_hash: str
     # Set for signed streaming bodies; hand it to the body decoder.
-    chunk_signatures: ChunkSignatureChain | None = field(
-        default=None, compare=False, repr=False
-    )
+    chunk_signatures: ChunkSignatureChain | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -176,19 +172,19 @@ class _ExactHeadersMixin:
         return header_map
 
 
-class _HeaderSigner(_ExactHeadersMixin, SigV4Auth):  # type: ignore[misc]
+class _HeaderSigner(_ExactHeadersMixin, SigV4Auth):
     pass
 
 
-class _S3HeaderSigner(_ExactHeadersMixin, S3SigV4Auth):  # type: ignore[misc]
+class _S3HeaderSigner(_ExactHeadersMixin, S3SigV4Auth):
     pass
 
 
-class _QuerySigner(_ExactHeadersMixin, SigV4QueryAuth):  # type: ignore[misc]
+class _QuerySigner(_ExactHeadersMixin, SigV4QueryAuth):
     pass
 
 
-class _S3QuerySigner(_ExactHeadersMixin, S3SigV4QueryAuth):  # type: ignore[misc]
+class _S3QuerySigner(_ExactHeadersMixin, S3SigV4QueryAuth):
     pass
 
 
@@ -222,7 +218,7 @@ def _parse_amz_date(value: str, code: str) -> datetime:
     try:
         return datetime.strptime(value, _AMZ_DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        raise SignatureError(code, f"X-Amz-Date must be in the ISO8601 basic format: {value!r}") from None
+        raise SignatureError(code, f"X-Amz-Date is not ISO8601 basic format: {value!r}") from None
 
 
 def _parse_credential(value: str, code: str) -> _Credential:
@@ -404,7 +400,8 @@ class SigV4Verifier:
             payload_hash = headers.get("x-amz-content-sha256", "")
             if not payload_hash:
                 raise SignatureError(
-                    "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
+                    "InvalidRequest",
+                    "Missing required header for this request: x-amz-content-sha256",
                 )
             if "x-amz-content-sha256" not in signed:
                 raise SignatureError("AccessDenied", "x-amz-content-sha256 must be signed")
@@ -414,7 +411,9 @@ class SigV4Verifier:
             # botocore takes a signed x-amz-content-sha256 header as the payload
             # hash; for services that hash the body it must also be the truth.
             if declared is not None and declared != payload_hash:
-                raise SignatureError("SignatureDoesNotMatch", "Body does not match its declared hash")
+                raise SignatureError(
+                    "SignatureDoesNotMatch", "Body does not match its declared hash"
+                )
         self._require_signed_amz_headers(headers, signed)
 
         request = self._rebuild(
@@ -426,7 +425,8 @@ class SigV4Verifier:
             body=body,
             code=code,
         )
-        request.params = query
+        # A list keeps repeated names; botocore canonicalises a list or a mapping.
+        request.params = query  # type: ignore[assignment]
         creds = Credentials(credential.access_key, secret)
         signer_cls = _S3HeaderSigner if is_s3 else _HeaderSigner
         signer = signer_cls(creds, credential.service, credential.region)
@@ -474,9 +474,7 @@ class SigV4Verifier:
                 params[name] = value
         missing = [name for name in _QUERY_AUTH_PARAMS if name not in params]
         if missing:
-            raise SignatureError(
-                code, f"Query-string authentication requires {', '.join(missing)}"
-            )
+            raise SignatureError(code, f"Query-string authentication requires {', '.join(missing)}")
         if params["X-Amz-Algorithm"] != ALGORITHM:
             raise SignatureError(code, "X-Amz-Algorithm only supports AWS4-HMAC-SHA256")
         credential = _parse_credential(params["X-Amz-Credential"], code)
@@ -515,7 +513,9 @@ class SigV4Verifier:
         )
         # Everything but the signature is in the canonical query, auth params
         # included, exactly as botocore's query signer lays them out.
-        request.params = [(name, value) for name, value in query if name != "X-Amz-Signature"]
+        request.params = [  # type: ignore[assignment]
+            (name, value) for name, value in query if name != "X-Amz-Signature"
+        ]
         creds = Credentials(credential.access_key, secret)
         is_s3 = credential.service == "s3"
         signer_cls = _S3QuerySigner if is_s3 else _QuerySigner

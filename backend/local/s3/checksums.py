@@ -69,7 +69,9 @@ def decode(algorithm: str, value: str) -> bytes:
     try:
         raw = base64.b64decode(value.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise S3Error("InvalidRequest", f"Value for x-amz-checksum-{algorithm} is not base64") from None
+        raise S3Error(
+            "InvalidRequest", f"Value for x-amz-checksum-{algorithm} is not base64"
+        ) from None
     if len(raw) != _DIGEST_SIZE[algorithm]:
         raise S3Error(
             "InvalidRequest", f"Value for x-amz-checksum-{algorithm} has the wrong length"
@@ -82,9 +84,7 @@ def header_name(algorithm: str) -> str:
 
 
 def xml_name(algorithm: str) -> str:
-    return {"crc32": "ChecksumCRC32", "sha1": "ChecksumSHA1", "sha256": "ChecksumSHA256"}[
-        algorithm
-    ]
+    return {"crc32": "ChecksumCRC32", "sha1": "ChecksumSHA1", "sha256": "ChecksumSHA256"}[algorithm]
 
 
 def composite(algorithm: str, part_checksums: Iterable[str]) -> str:

@@ -119,12 +119,15 @@ class AwsChunkedDecoder:
         return size, signature
 
     def _check_chunk(self, digest: str, signature: str | None) -> None:
-        if self._validator is not None and signature is not None:
-            if not self._validator.verify_chunk(digest, signature):
-                raise S3Error(
-                    "SignatureDoesNotMatch",
-                    "The chunk signature we calculated does not match the one provided",
-                )
+        if (
+            self._validator is not None
+            and signature is not None
+            and not self._validator.verify_chunk(digest, signature)
+        ):
+            raise S3Error(
+                "SignatureDoesNotMatch",
+                "The chunk signature we calculated does not match the one provided",
+            )
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
@@ -166,10 +169,14 @@ class AwsChunkedDecoder:
                 continue
             self.trailers[name] = value
             canonical.append(f"{name}:{value}\n")
-        if self._validator is not None and self.trailers:
-            if trailer_signature is None or not self._validator.verify_trailer(
-                "".join(canonical), trailer_signature
-            ):
-                raise S3Error(
-                    "SignatureDoesNotMatch", "The trailer signature does not match the trailers"
-                )
+        if (
+            self._validator is not None
+            and self.trailers
+            and (
+                trailer_signature is None
+                or not self._validator.verify_trailer("".join(canonical), trailer_signature)
+            )
+        ):
+            raise S3Error(
+                "SignatureDoesNotMatch", "The trailer signature does not match the trailers"
+            )

@@ -8,6 +8,8 @@ file is removed, so a bad upload never reaches the store.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import os
@@ -144,9 +146,6 @@ def _parse_length(value: str | None, name: str) -> int | None:
 
 
 def _decode_md5(value: str) -> bytes:
-    import base64
-    import binascii
-
     try:
         raw = base64.b64decode(value.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -239,12 +238,15 @@ def _verify(
 ) -> None:
     if body.content_md5 is not None and _decode_md5(body.content_md5) != md5_digest:
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
-    if sha256 is not None and body.content_sha256 is not None:
-        if sha256.hexdigest() != body.content_sha256.lower():
-            raise S3Error(
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            )
+    if (
+        sha256 is not None
+        and body.content_sha256 is not None
+        and sha256.hexdigest() != body.content_sha256.lower()
+    ):
+        raise S3Error(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
     expected = dict(body.checksums)
     if decoder is not None:
         for trailer in body.trailer_names:

@@ -1,0 +1,147 @@
+"""Durable local-stack state: small JSON snapshots written atomically.
+
+File bytes are durable by construction (the S3 store writes them to disk).
+What moto keeps in memory — the metadata table and the Cognito users — is
+snapshotted shortly after it changes and at shutdown. A stack that stopped
+without its final snapshot starts with a new epoch, so clients know the server
+may have lost recent changes and reconcile instead of trusting their cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filevault_desktop.persist import write_atomic
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class StackIdentity:
+    """Stable per data dir: names, the service credential and the epoch."""
+
+    stack_id: str
+    region: str
+    access_key: str
+    secret_key: str
+    epoch: str
+
+
+class StackState:
+    """The data dir's control files: identity, the running marker, the epoch."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir
+        self.identity_file = data_dir / "stack.json"
+        self.marker = data_dir / "running.pid"
+        self.state_dir = data_dir / "state"
+
+    def open(self, region: str) -> StackIdentity:
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        raw = read_json(self.identity_file)
+        unclean = self.marker.exists()
+        if unclean:
+            pid = int(self.marker.read_text().strip() or "0")
+            if pid and _alive(pid) and pid != os.getpid():
+                raise RuntimeError(f"a local stack (pid {pid}) is already running on {self.root}")
+        if raw is None:
+            identity = StackIdentity(
+                stack_id=secrets.token_hex(4),
+                region=region,
+                access_key="AKIA" + secrets.token_hex(8).upper(),
+                secret_key=secrets.token_urlsafe(30),
+                epoch=_new_epoch(),
+            )
+        else:
+            identity = StackIdentity(**raw)
+            if unclean or not (self.state_dir / "dynamodb.jsonl").exists():
+                identity = StackIdentity(**{**raw, "epoch": _new_epoch()})
+        write_atomic(self.identity_file, json.dumps(identity.__dict__, indent=2).encode())
+        write_atomic(self.marker, str(os.getpid()).encode())
+        return identity
+
+    def close_cleanly(self) -> None:
+        self.marker.unlink(missing_ok=True)
+
+
+def _new_epoch() -> str:
+    return secrets.token_hex(6)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def dump_table(db: DynamoDBClient, table: str, path: Path) -> int:
+    lines = []
+    for page in db.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        lines.extend(json.dumps(item, separators=(",", ":")) for item in page.get("Items", []))
+    write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))
+    return len(lines)
+
+
+def load_table(db: DynamoDBClient, table: str, path: Path) -> int:
+    if not path.exists():
+        return 0
+    items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        pending: Any = {table: batch}
+        while pending:
+            out = db.batch_write_item(RequestItems=pending)
+            pending = out.get("UnprocessedItems") or None
+    return len(items)
+
+
+class Snapshotter:
+    """Writes a snapshot soon after changes, at most once per ``interval_s``."""
+
+    def __init__(self, snapshot: Callable[[], None], interval_s: float = 0.5) -> None:
+        self._snapshot = snapshot
+        self._interval = interval_s
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="snapshotter", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def mark_dirty(self) -> None:
+        self._dirty.set()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._dirty.clear()
+            self._snapshot()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._dirty.wait(timeout=0.5) and not self._stop.is_set():
+                self._stop.wait(self._interval)  # coalesce a burst of writes
+                self.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+        self._thread.join(timeout=10)
+        self.flush()

@@ -1,0 +1,239 @@
+"""The embedded local stack: the whole backend on loopback, with no AWS account.
+
+    aws endpoint (one port)  ── SigV4 check ──┬─► file-backed S3 (data_dir/s3)
+                                               └─► moto, in-process: DynamoDB, Cognito, ...
+    api endpoint (one port)  ── JWT check ────► the real Lambda handlers, in-process
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from backend import naming
+from backend.api.app import handle
+from backend.config import BackendConfig
+from backend.data.blobs import BlobStore
+from backend.data.metadata import MetadataStore
+from backend.local.aws_front import AwsFront
+from backend.local.cognito import LocalCognito, generate_signing_key, public_jwks
+from backend.local.gateway import ApiGateway, JwtAuthorizer
+from backend.local.persistence import (
+    Snapshotter,
+    StackIdentity,
+    StackState,
+    dump_table,
+    load_table,
+    read_json,
+)
+from backend.local.s3 import ObjectStore, S3App
+from backend.local.sigv4 import SigV4Verifier
+from backend.logic.context import Services
+from filevault_desktop.persist import write_atomic
+
+log = logging.getLogger("filevault.local")
+LOOPBACK = "127.0.0.1"
+DEFAULT_API_PORT = 8765
+MiB = 1024**2
+APP_CLIENT_NAME = "filevault-desktop"
+PASSWORD_POLICY = {
+    "MinimumLength": 8, "RequireUppercase": False, "RequireLowercase": True,
+    "RequireNumbers": True, "RequireSymbols": False,
+}
+
+
+@dataclass(frozen=True)
+class LocalProfile:
+    """What a client needs to use this stack; written to ``<data_dir>/profile.json``."""
+
+    name: str
+    kind: str
+    api_url: str
+    region: str
+    user_pool_id: str
+    client_id: str
+    aws_endpoint_url: str
+    upload_bucket: str
+    epoch: str
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s %s", self.command, self.path, code)
+
+
+def _serve(host: str, port: int, app: Any, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return server, thread
+
+
+class LocalStack:
+    def __init__(
+        self, data_dir: Path, *, api_port: int = DEFAULT_API_PORT, aws_port: int | None = None,
+        region: str = "us-east-1", min_part_size: int = 5 * MiB, default_quota: int = 100 * 1024**3,
+        single_put_max: int = 16 * MiB,
+    ) -> None:
+        self.data_dir = data_dir
+        self.api_port = api_port
+        self.aws_port = aws_port if aws_port is not None else (api_port + 1 if api_port else 0)
+        self.region = region
+        self.min_part_size = min_part_size
+        self.default_quota = default_quota
+        self.single_put_max = max(single_put_max, 0)
+        self._state = StackState(data_dir)
+        self._servers: list[BaseWSGIServer] = []
+        self._snapshotter: Snapshotter | None = None
+        self.profile: LocalProfile | None = None
+
+    # ----- lifecycle -----
+    def start(self) -> LocalProfile:
+        # Pool and client ids derive from their names, so they stay the same across restarts.
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        identity = self._state.open(self.region)
+        jwk = self._signing_key()
+        jwks = public_jwks(jwk)
+        cognito = LocalCognito(self.region, jwk)
+        snapshotter = Snapshotter(lambda: self._snapshot(identity, cognito))
+        objects = ObjectStore(self.data_dir / "s3", min_part_size=self.min_part_size)
+        front = AwsFront(
+            s3_app=S3App(objects),
+            moto_app=DomainDispatcherApplication(create_backend_app),
+            verifier=SigV4Verifier({identity.access_key: identity.secret_key}),
+            cognito=cognito, jwks=jwks, on_mutation=snapshotter.mark_dirty,
+        )
+        aws_server, _ = _serve(LOOPBACK, self.aws_port, front, "aws-endpoint")
+        self._servers.append(aws_server)
+        aws_url = self._aws_url = f"http://{LOOPBACK}:{aws_server.server_port}"
+        session = self._session(identity)
+        names = self._names(identity)
+        self._provision_storage(session, aws_url, names)
+        pool_id, client_id = self._provision_cognito(session, aws_url, identity, cognito)
+        api_server = make_server(LOOPBACK, self.api_port, None, threaded=True,  # type: ignore[arg-type]
+                                 request_handler=_QuietHandler)
+        api_url = f"http://{LOOPBACK}:{api_server.server_port}"
+        config = BackendConfig(
+            region=self.region, table_name=names["table"], upload_bucket=names["uploads"],
+            processed_bucket=names["processed"], public_base_url=api_url, epoch=identity.epoch,
+            aws_endpoint_url=aws_url, default_quota_bytes=self.default_quota,
+            min_part_size=self.min_part_size, single_put_max=self.single_put_max,
+        )
+        services = self._services(session, config)
+        issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+        api_server.app = ApiGateway(lambda event: handle(services, event),
+                                    JwtAuthorizer(jwks, issuer=issuer, audience=client_id))
+        threading.Thread(target=api_server.serve_forever, name="api-gateway", daemon=True).start()
+        self._servers.insert(0, api_server)
+        snapshotter.start()
+        self._snapshotter = snapshotter
+        self.profile = LocalProfile(
+            name="local", kind="local", api_url=api_url, region=self.region, user_pool_id=pool_id,
+            client_id=client_id, aws_endpoint_url=aws_url, upload_bucket=names["uploads"],
+            epoch=identity.epoch,
+        )
+        write_atomic(self.data_dir / "profile.json", json.dumps(asdict(self.profile), indent=2).encode(),
+                     mode=0o644)
+        return self.profile
+
+    def stop(self) -> None:
+        api = self._servers[:1]
+        for server in api:
+            server.shutdown()
+        if self._snapshotter is not None:
+            self._snapshotter.stop()
+        for server in self._servers[1:]:
+            server.shutdown()
+        for server in self._servers:
+            server.server_close()
+        self._servers.clear()
+        self._state.close_cleanly()
+
+    # ----- pieces -----
+    def _signing_key(self) -> dict[str, Any]:
+        path = self.data_dir / "secrets" / "jwt-signing-key.json"
+        existing = read_json(path)
+        if existing is not None:
+            return dict(existing)
+        key = generate_signing_key()
+        write_atomic(path, json.dumps(key).encode(), mode=0o600)
+        return key
+
+    @staticmethod
+    def _names(identity: StackIdentity) -> dict[str, str]:
+        prefix = f"filevault-{identity.stack_id}"
+        return {"table": f"{prefix}-metadata", "uploads": f"{prefix}-uploads",
+                "processed": f"{prefix}-processed", "pool": prefix}
+
+    def _session(self, identity: StackIdentity) -> boto3.session.Session:
+        return boto3.session.Session(
+            aws_access_key_id=identity.access_key, aws_secret_access_key=identity.secret_key,
+            region_name=self.region,
+        )
+
+    def _provision_storage(self, session: boto3.session.Session, aws_url: str, names: dict[str, str]) -> None:
+        s3 = session.client("s3", endpoint_url=aws_url, config=_s3_config())
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in (names["uploads"], names["processed"]):
+            if bucket not in existing:
+                s3.create_bucket(Bucket=bucket)
+        db = session.client("dynamodb", endpoint_url=aws_url)
+        db.create_table(**naming.metadata_table_definition(names["table"]))  # type: ignore[arg-type]
+        restored = load_table(db, names["table"], self._state.state_dir / "dynamodb.jsonl")
+        log.info("restored %d metadata items", restored)
+
+    def _provision_cognito(
+        self, session: boto3.session.Session, aws_url: str, identity: StackIdentity, cognito: LocalCognito,
+    ) -> tuple[str, str]:
+        idp = session.client("cognito-idp", endpoint_url=aws_url)
+        pool = idp.create_user_pool(
+            PoolName=self._names(identity)["pool"],
+            Policies={"PasswordPolicy": PASSWORD_POLICY},  # type: ignore[typeddict-item]
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        )["UserPool"]
+        pool_id = pool["Id"]
+        client = idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=APP_CLIENT_NAME, GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]
+        idp.create_group(UserPoolId=pool_id, GroupName=naming.ADMINS_GROUP)
+        cognito.install_signing_key(pool_id)
+        saved = read_json(self._state.state_dir / "cognito.json")
+        if saved:
+            cognito.import_users(pool_id, LocalCognito.load(saved["users"]))
+        self._pool_id = pool_id
+        return pool_id, client["ClientId"]
+
+    def _services(self, session: boto3.session.Session, config: BackendConfig) -> Services:
+        db = session.client("dynamodb", endpoint_url=config.aws_endpoint_url)
+        s3 = session.client("s3", endpoint_url=config.aws_endpoint_url, config=_s3_config())
+        return Services(
+            config=config,
+            store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
+            uploads=BlobStore(s3, config.upload_bucket),
+        )
+
+    def _snapshot(self, identity: StackIdentity, cognito: LocalCognito) -> None:
+        session = self._session(identity)
+        db = session.client("dynamodb", endpoint_url=self._aws_url)
+        dump_table(db, self._names(identity)["table"], self._state.state_dir / "dynamodb.jsonl")
+        users = LocalCognito.dump(cognito.export_users(self._pool_id))
+        write_atomic(self._state.state_dir / "cognito.json", json.dumps({"users": users}).encode())
+
+
+def _s3_config() -> Config:
+    # Loopback has no virtual-host names for buckets.
+    return Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                  retries={"mode": "standard", "max_attempts": 3})

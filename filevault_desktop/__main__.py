@@ -1,0 +1,3 @@
+from filevault_desktop.cli.main import main
+
+main()

@@ -1,0 +1,120 @@
+"""What the API returns, as frozen dataclasses (field names follow openapi.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], raw: dict[str, Any]) -> T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    username: str
+    groups: list[str]
+    quota_bytes: int
+    used_bytes: int
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Account:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    file_id: str
+    path: str
+    name: str
+    size: int
+    content_type: str
+    version_id: str
+    etag: str
+    created_at: str
+    modified_at: str
+    state: str
+    trashed_at: str | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> RemoteFile:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class PartUrl:
+    part_number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload_id: str
+    file_id: str
+    version_id: str
+    path: str
+    mode: str
+    size: int
+    part_size: int
+    part_count: int
+    parts: list[PartUrl]
+    urls_expire_at: str
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> UploadTicket:
+        parts = [PartUrl(int(p["part_number"]), str(p["url"])) for p in raw.get("parts", [])]
+        return _build(cls, {**raw, "parts": parts})
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    op: str
+    file_id: str
+    path: str
+    old_path: str | None
+    version_id: str | None
+    size: int | None
+    at: str
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Change:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    changes: list[Change]
+    cursor: str
+    has_more: bool
+    epoch: str
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ChangesPage:
+        return cls([Change.from_json(c) for c in raw["changes"]], str(raw["cursor"]),
+                   bool(raw["has_more"]), str(raw["epoch"]))
+
+
+@dataclass(frozen=True)
+class Share:
+    share_id: str
+    file_id: str
+    path: str | None
+    url: str
+    created_at: str
+    expires_at: str
+    has_password: bool
+    max_downloads: int | None
+    downloads: int
+    revoked_at: str | None
+    last_accessed_at: str | None
+    state: str
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Share:
+        return _build(cls, raw)

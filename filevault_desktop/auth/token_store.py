@@ -1,0 +1,78 @@
+"""Tokens live in the OS keychain through keyring, never in files of ours."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import keyring
+import keyring.errors
+from keyring.backends import fail
+
+from filevault_desktop.errors import KeychainUnavailable
+
+NO_KEYCHAIN = (
+    "no usable keychain was found for storing your sign-in tokens. Install and unlock one "
+    "(GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager), or choose a keyring "
+    "backend explicitly with the PYTHON_KEYRING_BACKEND environment variable (for example "
+    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring on a headless machine, which "
+    "stores the tokens unencrypted)."
+)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    username: str
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_at: float  # of the access token, seconds since the epoch
+
+
+class TokenStore(Protocol):
+    def load(self) -> Tokens | None: ...
+    def save(self, tokens: Tokens) -> None: ...
+    def clear(self) -> None: ...
+
+
+def _usable_backend() -> keyring.backend.KeyringBackend:
+    backend = keyring.get_keyring()
+    chained = getattr(backend, "backends", None)
+    if isinstance(backend, fail.Keyring) or (chained is not None and not chained):
+        raise KeychainUnavailable(NO_KEYCHAIN)
+    return backend
+
+
+class KeyringTokenStore:
+    """One keychain entry per (client home, profile)."""
+
+    def __init__(self, service: str, account: str) -> None:
+        self._service = service
+        self._account = account
+
+    def load(self) -> Tokens | None:
+        try:
+            raw = _usable_backend().get_password(self._service, self._account)
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(f"{NO_KEYCHAIN} ({exc})") from exc
+        if not raw:
+            return None
+        try:
+            return Tokens(**json.loads(raw))
+        except (ValueError, TypeError):
+            return None  # an unreadable entry is as good as signed out
+
+    def save(self, tokens: Tokens) -> None:
+        try:
+            _usable_backend().set_password(self._service, self._account, json.dumps(asdict(tokens)))
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(f"{NO_KEYCHAIN} ({exc})") from exc
+
+    def clear(self) -> None:
+        try:
+            _usable_backend().delete_password(self._service, self._account)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(f"{NO_KEYCHAIN} ({exc})") from exc

@@ -1,0 +1,115 @@
+"""``filevault stack ...``: the embedded local stack."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from filevault_desktop.cli.main import handles_errors, json_option, read_password
+from filevault_desktop.cli.output import emit, fail
+from filevault_desktop.paths import AppPaths
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Where the stack keeps its state (default: FILEVAULT_STACK_DIR or the user data dir).",
+)
+
+
+def _data_dir(value: Path | None) -> Path:
+    return (value or AppPaths.from_env().stack_dir).expanduser().resolve()
+
+
+@click.group()
+def stack() -> None:
+    """The local stack: the whole backend on this machine, no AWS account needed."""
+
+
+@stack.command()
+@data_dir_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="API port on 127.0.0.1 (0: any free port). The AWS endpoint takes the next one.")
+@click.option("--aws-port", type=click.IntRange(0, 65535), default=None,
+              help="Port of the AWS endpoint (default: --port + 1, or any free port with --port 0).")
+@click.option("--min-part-size", type=click.IntRange(1024), default=5 * 1024 * 1024, hidden=True)
+@click.option("--single-put-max", type=click.IntRange(0), default=16 * 1024 * 1024, hidden=True)
+@click.option("--quota", type=click.IntRange(0), default=100 * 1024**3, hidden=True,
+              help="Default per-user storage quota in bytes.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request.")
+def up(data_dir: Path | None, port: int, aws_port: int | None, min_part_size: int, single_put_max: int,
+       quota: int, verbose: bool) -> None:
+    """Run the local stack in the foreground until Ctrl-C (or SIGTERM)."""
+    from backend.local.stack import LocalStack
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    directory = _data_dir(data_dir)
+    local = LocalStack(directory, api_port=port, aws_port=aws_port, min_part_size=min_part_size,
+                       single_put_max=single_put_max, default_quota=quota)
+    try:
+        profile = local.start()
+    except (RuntimeError, OSError) as exc:
+        fail(f"cannot start the local stack: {exc}", 3)
+        return
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    click.echo(f"FileVault local stack ready: api {profile.api_url}, aws {profile.aws_endpoint_url}, "
+               f"data {directory}, epoch {profile.epoch}")
+    click.echo("Create a user:  filevault stack add-user NAME --password-stdin\n"
+               "Then sign in:   filevault login --profile local --username NAME")
+    sys.stdout.flush()
+    while not stop.wait(1.0):
+        pass
+    click.echo("stopping...")
+    local.stop()
+    click.echo("stopped")
+
+
+@stack.command("add-user")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Put the user in the admins group.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@data_dir_option
+@json_option
+@handles_errors
+def add_user(username: str, admin: bool, password_stdin: bool, data_dir: Path | None, as_json: bool) -> None:
+    """Create a confirmed user in the running local stack."""
+    from backend.local.admin import AdminError, StackNotRunning
+    from backend.local.admin import add_user as create
+
+    password = read_password(password_stdin)
+    try:
+        user = create(_data_dir(data_dir), username, password, admin=admin)
+    except StackNotRunning as exc:
+        fail(str(exc), 3)
+        return
+    except AdminError as exc:
+        fail(str(exc), 6)
+        return
+    emit(user, as_json=as_json, text=f"Created user {username}" + (" (admin)" if admin else ""))
+
+
+@stack.command("credentials")
+@data_dir_option
+@json_option
+@handles_errors
+def credentials(data_dir: Path | None, as_json: bool) -> None:
+    """Print the stack's service credential (for benchmarking other S3 clients against it)."""
+    from backend.local.admin import StackNotRunning, service_credentials
+
+    try:
+        creds = service_credentials(_data_dir(data_dir))
+    except StackNotRunning as exc:
+        fail(str(exc), 3)
+        return
+    emit(creds, as_json=as_json, text="\n".join(f"{k}={v}" for k, v in creds.items()))

@@ -1,0 +1,88 @@
+"""The one facade the CLI and the GUI use. Returns plain dataclasses."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+from filevault_desktop import profiles
+from filevault_desktop.api.client import ApiClient, make_http
+from filevault_desktop.api.models import Account
+from filevault_desktop.auth.cognito import Authenticator, CognitoAuthenticator
+from filevault_desktop.auth.session import AuthSession
+from filevault_desktop.auth.token_store import KeyringTokenStore, TokenStore
+from filevault_desktop.paths import AppPaths
+from filevault_desktop.persist import write_atomic
+from filevault_desktop.profiles import Profile
+
+KEYRING_SERVICE = "filevault"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    profile: str
+    account: Account
+
+
+class FileVaultService:
+    def __init__(
+        self, paths: AppPaths, profile_name: str | None = None, *,
+        token_store: Callable[[Profile], TokenStore] | None = None,
+        authenticator: Callable[[Profile], Authenticator] | None = None,
+        http: requests.Session | None = None, clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.paths = paths
+        self.profile_name = profiles.check_name(profile_name or self._default_profile())
+        self._token_store = token_store or (
+            lambda p: KeyringTokenStore(KEYRING_SERVICE, f"{p.name}@{paths.identity()}"))
+        self._authenticator = authenticator or (lambda p: CognitoAuthenticator(p, clock=clock))
+        self._http = http or make_http()
+        self._clock = clock
+        self._profile: Profile | None = None
+        self._session: AuthSession | None = None
+        self._api: ApiClient | None = None
+
+    def _default_profile(self) -> str:
+        try:
+            settings = json.loads(self.paths.settings_file.read_text("utf-8"))
+            return str(settings.get("profile") or profiles.LOCAL)
+        except (OSError, ValueError):
+            return profiles.LOCAL
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = profiles.load(self.paths, self.profile_name)
+        return self._profile
+
+    @property
+    def session(self) -> AuthSession:
+        if self._session is None:
+            self._session = AuthSession(self._authenticator(self.profile), self._token_store(self.profile),
+                                        clock=self._clock)
+        return self._session
+
+    @property
+    def api(self) -> ApiClient:
+        if self._api is None:
+            self._api = ApiClient(self.profile.api_url, self.session.access_token, http=self._http)
+        return self._api
+
+    # ----- auth -----
+    def login(self, username: str, password: str) -> SignedIn:
+        self.session.sign_in(username, password)
+        write_atomic(self.paths.settings_file, json.dumps({"profile": self.profile_name}).encode())
+        return SignedIn(self.profile_name, self.api.me())
+
+    def logout(self) -> None:
+        self.session.sign_out()
+
+    def whoami(self) -> SignedIn:
+        return SignedIn(self.profile_name, self.api.me())
+
+    def access_token(self) -> str:
+        return self.session.access_token()
