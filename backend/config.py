@@ -1,4 +1,4 @@
-"""Backend configuration, read from the environment in Lambda and built directly by the local stack."""
+"""Backend configuration: from the environment in Lambda, built directly by the local stack."""
 
 from __future__ import annotations
 

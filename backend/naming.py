@@ -24,7 +24,7 @@ ADMINS_GROUP: Final = "admins"
 # Metadata table key schema (single-table design; see backend/data/keys.py).
 PK: Final = "pk"
 SK: Final = "sk"
-GSI_SHARE_TOKEN: Final = "gsi1"
+GSI_SHARE_TOKEN: Final = "gsi1"  # noqa: S105 (an index name)
 GSI1_PK: Final = "gsi1pk"
 GSI1_SK: Final = "gsi1sk"
 TTL_ATTRIBUTE: Final = "ttl"

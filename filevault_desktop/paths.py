@@ -38,8 +38,11 @@ class AppPaths:
         else:
             config = Path(platformdirs.user_config_dir(APP))
             state = Path(platformdirs.user_state_dir(APP))
-        stack = Path(stack_override).expanduser().resolve() if stack_override else Path(
-            platformdirs.user_data_dir(APP)) / "local-stack"
+        stack = (
+            Path(stack_override).expanduser().resolve()
+            if stack_override
+            else Path(platformdirs.user_data_dir(APP)) / "local-stack"
+        )
         return cls(config, state, stack)
 
     def identity(self) -> str:

@@ -56,7 +56,8 @@ def load(paths: AppPaths, name: str) -> Profile:
         if stack_profile.exists():
             return _read(stack_profile)
         raise ConfigError(
-            f"no local stack found at {paths.stack_dir}; start it with 'filevault stack up' (or 'make run')"
+            f"no local stack found at {paths.stack_dir}; "
+            "start it with 'filevault stack up' (or 'make run')"
         )
     raise ConfigError(f"no profile named {name!r}")
 
@@ -69,7 +70,11 @@ def _read(path: Path) -> Profile:
 
 
 def names(paths: AppPaths) -> list[str]:
-    found = {p.stem for p in paths.profiles_dir.glob("*.json")} if paths.profiles_dir.exists() else set()
+    found = (
+        {p.stem for p in paths.profiles_dir.glob("*.json")}
+        if paths.profiles_dir.exists()
+        else set()
+    )
     if (paths.stack_dir / "profile.json").exists():
         found.add(LOCAL)
     return sorted(found)

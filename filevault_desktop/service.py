@@ -30,15 +30,20 @@ class SignedIn:
 
 class FileVaultService:
     def __init__(
-        self, paths: AppPaths, profile_name: str | None = None, *,
+        self,
+        paths: AppPaths,
+        profile_name: str | None = None,
+        *,
         token_store: Callable[[Profile], TokenStore] | None = None,
         authenticator: Callable[[Profile], Authenticator] | None = None,
-        http: requests.Session | None = None, clock: Callable[[], float] = time.time,
+        http: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.paths = paths
         self.profile_name = profiles.check_name(profile_name or self._default_profile())
         self._token_store = token_store or (
-            lambda p: KeyringTokenStore(KEYRING_SERVICE, f"{p.name}@{paths.identity()}"))
+            lambda p: KeyringTokenStore(KEYRING_SERVICE, f"{p.name}@{paths.identity()}")
+        )
         self._authenticator = authenticator or (lambda p: CognitoAuthenticator(p, clock=clock))
         self._http = http or make_http()
         self._clock = clock
@@ -62,8 +67,11 @@ class FileVaultService:
     @property
     def session(self) -> AuthSession:
         if self._session is None:
-            self._session = AuthSession(self._authenticator(self.profile), self._token_store(self.profile),
-                                        clock=self._clock)
+            self._session = AuthSession(
+                self._authenticator(self.profile),
+                self._token_store(self.profile),
+                clock=self._clock,
+            )
         return self._session
 
     @property

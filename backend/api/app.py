@@ -17,11 +17,17 @@ from backend.logic.context import Services
 log = logging.getLogger("filevault.api")
 LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 _BY_KEY = {route.key: route for route in ROUTES}
-_THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-              "SlowDown"}
+_THROTTLED = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "SlowDown",
+}
 
 
-def handle(services: Services, event: Mapping[str, Any], *, group: str | None = None) -> dict[str, Any]:
+def handle(
+    services: Services, event: Mapping[str, Any], *, group: str | None = None
+) -> dict[str, Any]:
     try:
         request = parse_event(event)
         route = _BY_KEY.get(request.route_key)

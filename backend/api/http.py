@@ -32,7 +32,9 @@ class ApiRequest:
             raise Unauthorized("not signed in")
         claims = self.claims
         username = str(claims.get("username") or claims.get("cognito:username") or claims["sub"])
-        return Caller(str(claims["sub"]), username, frozenset(_groups(claims.get("cognito:groups"))))
+        return Caller(
+            str(claims["sub"]), username, frozenset(_groups(claims.get("cognito:groups")))
+        )
 
     def json_body(self, model: type[M]) -> M:
         if len(self.body) > MAX_BODY_BYTES:

@@ -15,8 +15,11 @@ from backend.logic.context import Services
 def services_from_env() -> Services:
     config = BackendConfig.from_env()
     session = boto3.session.Session(region_name=config.region)
-    retries = Config(retries={"mode": "adaptive", "max_attempts": 5},
-                     s3={"addressing_style": "virtual"}, signature_version="s3v4")
+    retries = Config(
+        retries={"mode": "adaptive", "max_attempts": 5},
+        s3={"addressing_style": "virtual"},
+        signature_version="s3v4",
+    )
     db = session.client("dynamodb", endpoint_url=config.aws_endpoint_url, config=retries)
     s3 = session.client("s3", endpoint_url=config.aws_endpoint_url, config=retries)
     return Services(

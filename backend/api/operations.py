@@ -56,7 +56,10 @@ def abort_upload(svc: Services, req: ApiRequest) -> ApiResponse:
 
 def list_files(svc: Services, req: ApiRequest) -> ApiResponse:
     page = files.list_files(
-        svc, req.caller(), prefix=req.query.get("prefix"), cursor=req.query.get("cursor"),
+        svc,
+        req.caller(),
+        prefix=req.query.get("prefix"),
+        cursor=req.query.get("cursor"),
         limit=files.page_size(req.query.get("limit")),
     )
     return ApiResponse(200, views.files_page_view(page))
@@ -68,7 +71,9 @@ def get_file(svc: Services, req: ApiRequest) -> ApiResponse:
 
 def move_file(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(MoveFile)
-    return ApiResponse(200, views.file_view(files.move(svc, req.caller(), _id(req, "file_id"), body)))
+    return ApiResponse(
+        200, views.file_view(files.move(svc, req.caller(), _id(req, "file_id"), body))
+    )
 
 
 def trash_file(svc: Services, req: ApiRequest) -> ApiResponse:
@@ -96,7 +101,10 @@ def restore_version(svc: Services, req: ApiRequest) -> ApiResponse:
 
 def list_trash(svc: Services, req: ApiRequest) -> ApiResponse:
     page = files.list_trash(
-        svc, req.caller(), cursor=req.query.get("cursor"), limit=files.page_size(req.query.get("limit"))
+        svc,
+        req.caller(),
+        cursor=req.query.get("cursor"),
+        limit=files.page_size(req.query.get("limit")),
     )
     return ApiResponse(200, views.files_page_view(page))
 

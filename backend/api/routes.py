@@ -1,4 +1,4 @@
-"""Every route of the HTTP API: the one list the CDK app, the local gateway and the handlers share."""
+"""Every route of the HTTP API: one list shared by the CDK app, the local gateway and handlers."""
 
 from __future__ import annotations
 

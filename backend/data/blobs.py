@@ -67,7 +67,9 @@ class BlobStore:
         )
 
     def create_multipart(self, key: str, content_type: str) -> str:
-        out = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        out = self._s3.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type
+        )
         return out["UploadId"]
 
     def list_parts(self, key: str, s3_upload_id: str) -> list[StoredPart] | None:

@@ -44,7 +44,8 @@ MAX_COMMIT_ATTEMPTS = 8
 
 
 def _to_attr(value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
+    attr: dict[str, Any] = dict(_SERIALIZER.serialize(value))
+    return attr
 
 
 def _plain(value: Any) -> Any:
@@ -97,8 +98,14 @@ class MetadataStore:
 
     # ----- item builders used by the logic layer -----
     def put(
-        self, user_id: str, sk: str, record: Any, *, condition: str | None = None,
-        values: Mapping[str, Any] | None = None, **extra: Any,
+        self,
+        user_id: str,
+        sk: str,
+        record: Any,
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         item = to_item(record, **extra)
         item[naming.PK] = _to_attr(keys.user_pk(user_id))
@@ -108,20 +115,28 @@ class MetadataStore:
         return {"Put": op}
 
     def delete(
-        self, user_id: str, sk: str, *, condition: str | None = None,
+        self,
+        user_id: str,
+        sk: str,
+        *,
+        condition: str | None = None,
         values: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
         self._add_condition(op, condition, values)
         return {"Delete": op}
 
-    def check(self, user_id: str, sk: str, condition: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    def check(
+        self, user_id: str, sk: str, condition: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
         op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
         self._add_condition(op, condition, values)
         return {"ConditionCheck": op}
 
     @staticmethod
-    def _add_condition(op: dict[str, Any], condition: str | None, values: Mapping[str, Any] | None) -> None:
+    def _add_condition(
+        op: dict[str, Any], condition: str | None, values: Mapping[str, Any] | None
+    ) -> None:
         if condition:
             op["ConditionExpression"] = condition
             names = {f"#{n}": n for n in re.findall(r"#(\w+)", condition)}
@@ -135,7 +150,9 @@ class MetadataStore:
 
     # ----- reads -----
     def _get(self, user_id: str, sk: str) -> dict[str, Any] | None:
-        out = self._db.get_item(TableName=self._table, Key=self._key(user_id, sk), ConsistentRead=True)
+        out = self._db.get_item(
+            TableName=self._table, Key=self._key(user_id, sk), ConsistentRead=True
+        )
         return out.get("Item")
 
     def profile(self, user_id: str) -> Profile:
@@ -190,7 +207,13 @@ class MetadataStore:
         return from_item(ShareRecord, items[0]) if items else None
 
     def page(
-        self, cls: type[R], user_id: str, sk_prefix: str, *, after: str | None, limit: int,
+        self,
+        cls: type[R],
+        user_id: str,
+        sk_prefix: str,
+        *,
+        after: str | None,
+        limit: int,
         sk_floor: str | None = None,
     ) -> tuple[list[R], str | None]:
         """One page of items whose sort key starts with ``sk_prefix``, in key order.
@@ -227,14 +250,22 @@ class MetadataStore:
     # ----- writes -----
     def put_plain(self, user_id: str, sk: str, record: Any, **extra: Any) -> None:
         """An unconditional single-item write that is not part of the change feed."""
-        self._db.put_item(TableName=self._table, Item=self.put(user_id, sk, record, **extra)["Put"]["Item"])
+        self._db.put_item(
+            TableName=self._table, Item=self.put(user_id, sk, record, **extra)["Put"]["Item"]
+        )
 
     def delete_plain(self, user_id: str, sk: str) -> None:
         self._db.delete_item(TableName=self._table, Key=self._key(user_id, sk))
 
     def update_counter(
-        self, user_id: str, sk: str, *, add: Mapping[str, int], set_values: Mapping[str, Any] | None = None,
-        condition: str | None = None, values: Mapping[str, Any] | None = None,
+        self,
+        user_id: str,
+        sk: str,
+        *,
+        add: Mapping[str, int],
+        set_values: Mapping[str, Any] | None = None,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> bool:
         """Atomically add to counters; returns False when the condition did not hold."""
         names = {f"#{n}": n for n in [*add, *(set_values or {})]}
@@ -309,7 +340,8 @@ class MetadataStore:
                     current = self.profile(user_id)
                     if current.seq == profile.seq:
                         raise QuotaExceeded(
-                            "storage quota exceeded", quota_bytes=current.quota_bytes,
+                            "storage quota exceeded",
+                            quota_bytes=current.quota_bytes,
                             used_bytes=current.used_bytes,
                         ) from None
                     continue  # another writer got in first: rebuild on the new state
@@ -321,7 +353,9 @@ class MetadataStore:
                 if "TransactionConflict" in reasons:
                     continue
                 raise
-            return dataclasses.replace(profile, seq=seq, used_bytes=profile.used_bytes + mutation.used_delta)
+            return dataclasses.replace(
+                profile, seq=seq, used_bytes=profile.used_bytes + mutation.used_delta
+            )
         raise TooManyRequests("too many concurrent changes; try again")
 
 
@@ -341,4 +375,3 @@ def _cancellation_reasons(exc: ClientError) -> list[str] | None:
     if not match:
         return []
     return [part.strip() for part in match.group(1).split(",")]
-

@@ -1,4 +1,4 @@
-"""Administration of a running local stack from another process (e.g. ``filevault stack add-user``)."""
+"""Administration of a running local stack from another process (``filevault stack add-user``)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def service_credentials(data_dir: Path) -> dict[str, str]:
     identity = read_json(data_dir / "stack.json")
     profile = read_json(data_dir / "profile.json")
     if identity is None or profile is None or not (data_dir / "running.pid").exists():
-        raise StackNotRunning(f"no local stack is running on {data_dir}; start it with 'filevault stack up'")
+        raise StackNotRunning(
+            f"no local stack is running on {data_dir}; start it with 'filevault stack up'"
+        )
     return {
         "aws_access_key_id": identity["access_key"],
         "aws_secret_access_key": identity["secret_key"],
@@ -35,21 +37,34 @@ def service_credentials(data_dir: Path) -> dict[str, str]:
     }
 
 
-def add_user(data_dir: Path, username: str, password: str, *, admin: bool = False) -> dict[str, Any]:
+def add_user(
+    data_dir: Path, username: str, password: str, *, admin: bool = False
+) -> dict[str, Any]:
     creds = service_credentials(data_dir)
     profile = json.loads((data_dir / "profile.json").read_text("utf-8"))
     idp = boto3.client(
-        "cognito-idp", endpoint_url=creds["endpoint_url"], region_name=creds["region"],
-        aws_access_key_id=creds["aws_access_key_id"], aws_secret_access_key=creds["aws_secret_access_key"],
+        "cognito-idp",
+        endpoint_url=creds["endpoint_url"],
+        region_name=creds["region"],
+        aws_access_key_id=creds["aws_access_key_id"],
+        aws_secret_access_key=creds["aws_secret_access_key"],
     )
     pool = profile["user_pool_id"]
     try:
-        user = idp.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")["User"]
-        idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+        user = idp.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")[
+            "User"
+        ]
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=password, Permanent=True
+        )
         if admin:
-            idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=naming.ADMINS_GROUP)
+            idp.admin_add_user_to_group(
+                UserPoolId=pool, Username=username, GroupName=naming.ADMINS_GROUP
+            )
     except EndpointConnectionError as exc:
-        raise StackNotRunning(f"the local stack at {creds['endpoint_url']} does not answer") from exc
+        raise StackNotRunning(
+            f"the local stack at {creds['endpoint_url']} does not answer"
+        ) from exc
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") == "UsernameExistsException":

@@ -27,12 +27,27 @@ log = logging.getLogger("filevault.local.aws")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 COGNITO_TARGET = "AWSCognitoIdentityProviderService."
 # What a signed-out client may call, as in AWS (self sign-up is off).
-PUBLIC_COGNITO_ACTIONS = frozenset({
-    "InitiateAuth", "RespondToAuthChallenge", "GetUser", "GlobalSignOut", "RevokeToken",
-    "ChangePassword",
-})
-READ_PREFIXES = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "InitiateAuth",
-                 "RespondToAuthChallenge", "Receive")
+PUBLIC_COGNITO_ACTIONS = frozenset(
+    {
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "GetUser",
+        "GlobalSignOut",
+        "RevokeToken",
+        "ChangePassword",
+    }
+)
+READ_PREFIXES = (
+    "Get",
+    "Describe",
+    "List",
+    "Query",
+    "Scan",
+    "BatchGet",
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "Receive",
+)
 CHALLENGE_TTL_S = 300
 
 
@@ -44,23 +59,34 @@ class _Pending:
     created: float
 
 
-def _json_error(start_response: Callable[..., Any], status: int, kind: str, message: str) -> list[bytes]:
+def _json_error(
+    start_response: Callable[..., Any], status: int, kind: str, message: str
+) -> list[bytes]:
     body = json.dumps({"__type": kind, "message": message}).encode()
-    start_response(f"{status} Error", [("Content-Type", "application/x-amz-json-1.1"),
-                                       ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} Error",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
     return [body]
 
 
-def _xml_error(start_response: Callable[..., Any], status: int, code: str, message: str) -> list[bytes]:
-    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-            f"<Message>{message}</Message></Error>").encode()
-    start_response(f"{status} Error", [("Content-Type", "application/xml"),
-                                       ("Content-Length", str(len(body)))])
+def _xml_error(
+    start_response: Callable[..., Any], status: int, code: str, message: str
+) -> list[bytes]:
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error>"
+    ).encode()
+    start_response(
+        f"{status} Error", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
 def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    out = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+    out = {
+        k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+    }
     if environ.get("CONTENT_TYPE"):
         out["content-type"] = str(environ["CONTENT_TYPE"])
     if environ.get("CONTENT_LENGTH"):
@@ -75,8 +101,14 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 class AwsFront:
     def __init__(
-        self, *, s3_app: WsgiApp, moto_app: WsgiApp, verifier: SigV4Verifier, cognito: LocalCognito,
-        jwks: dict[str, Any], on_mutation: Callable[[], None] = lambda: None,
+        self,
+        *,
+        s3_app: WsgiApp,
+        moto_app: WsgiApp,
+        verifier: SigV4Verifier,
+        cognito: LocalCognito,
+        jwks: dict[str, Any],
+        on_mutation: Callable[[], None] = lambda: None,
     ) -> None:
         self._s3 = s3_app
         self._moto = moto_app
@@ -87,18 +119,24 @@ class AwsFront:
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
         headers = _headers(environ)
         if path.startswith("/moto-api"):
             return _xml_error(start_response, 404, "NotFound", "not available")
         if environ["REQUEST_METHOD"] == "GET" and path.endswith("/.well-known/jwks.json"):
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(self._jwks)))])
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(self._jwks)))],
+            )
             return [self._jwks]
         target = headers.get("x-amz-target", "")
         if target.startswith(COGNITO_TARGET):
-            return self._cognito_call(environ, start_response, headers, target[len(COGNITO_TARGET):])
+            return self._cognito_call(
+                environ, start_response, headers, target[len(COGNITO_TARGET) :]
+            )
         raw_query = str(environ.get("QUERY_STRING", ""))
         if not SigV4Verifier.is_signed(headers, raw_query):
             return _xml_error(start_response, 403, "AccessDenied", "Request is not signed")
@@ -106,9 +144,12 @@ class AwsFront:
         body = None if service == "s3" else _read_body(environ)
         try:
             self._verifier.verify(
-                method=environ["REQUEST_METHOD"], host=headers.get("host", ""),
+                method=environ["REQUEST_METHOD"],
+                host=headers.get("host", ""),
                 raw_path=str(environ.get("RAW_URI", "").split("?", 1)[0] or path),
-                raw_query=raw_query, headers=headers, body=body,
+                raw_query=raw_query,
+                headers=headers,
+                body=body,
             )
         except SignatureError as exc:
             return _xml_error(start_response, exc.status, exc.code, exc.message)
@@ -134,13 +175,17 @@ class AwsFront:
         pieces = credential.split("/")
         return pieces[3] if len(pieces) >= 5 else ""
 
-    def _forward(self, environ: dict[str, Any], start_response: Callable[..., Any], body: bytes) -> Iterable[bytes]:
+    def _forward(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], body: bytes
+    ) -> Iterable[bytes]:
         environ = dict(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self._moto(environ, start_response)
 
-    def _call_moto(self, environ: dict[str, Any], body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    def _call_moto(
+        self, environ: dict[str, Any], body: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -157,17 +202,29 @@ class AwsFront:
         return captured["status"], captured["headers"], data
 
     # ----- Cognito -----
-    def _cognito_call(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                      headers: Mapping[str, str], action: str) -> Iterable[bytes]:
+    def _cognito_call(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        headers: Mapping[str, str],
+        action: str,
+    ) -> Iterable[bytes]:
         body = _read_body(environ)
         if action not in PUBLIC_COGNITO_ACTIONS:
             raw_query = str(environ.get("QUERY_STRING", ""))
             if not SigV4Verifier.is_signed(headers, raw_query):
-                return _json_error(start_response, 400, "NotAuthorizedException", "Request is not signed")
+                return _json_error(
+                    start_response, 400, "NotAuthorizedException", "Request is not signed"
+                )
             try:
-                self._verifier.verify(method=environ["REQUEST_METHOD"], host=headers.get("host", ""),
-                                      raw_path=str(environ.get("PATH_INFO", "/")), raw_query=raw_query,
-                                      headers=headers, body=body)
+                self._verifier.verify(
+                    method=environ["REQUEST_METHOD"],
+                    host=headers.get("host", ""),
+                    raw_path=str(environ.get("PATH_INFO", "/")),
+                    raw_query=raw_query,
+                    headers=headers,
+                    body=body,
+                )
             except SignatureError as exc:
                 return _json_error(start_response, 400, "NotAuthorizedException", exc.message)
             result = self._forward(environ, start_response, body)
@@ -183,16 +240,30 @@ class AwsFront:
             if flow == "USER_SRP_AUTH":
                 return self._srp_start(environ, start_response, body, request)
             if flow not in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-                return _json_error(start_response, 400, "InvalidParameterException",
-                                   f"{flow} flow not enabled for this client")
-        if action == "RespondToAuthChallenge" and request.get("ChallengeName") == "PASSWORD_VERIFIER":
+                return _json_error(
+                    start_response,
+                    400,
+                    "InvalidParameterException",
+                    f"{flow} flow not enabled for this client",
+                )
+        if (
+            action == "RespondToAuthChallenge"
+            and request.get("ChallengeName") == "PASSWORD_VERIFIER"
+        ):
             return self._srp_finish(environ, start_response, request)
         if action == "RespondToAuthChallenge":
-            return _json_error(start_response, 400, "NotAuthorizedException", "unsupported challenge")
+            return _json_error(
+                start_response, 400, "NotAuthorizedException", "unsupported challenge"
+            )
         return self._forward(environ, start_response, body)
 
-    def _srp_start(self, environ: dict[str, Any], start_response: Callable[..., Any], body: bytes,
-                   request: dict[str, Any]) -> Iterable[bytes]:
+    def _srp_start(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        body: bytes,
+        request: dict[str, Any],
+    ) -> Iterable[bytes]:
         params = request.get("AuthParameters") or {}
         username, srp_a = str(params.get("USERNAME", "")), str(params.get("SRP_A", ""))
         status, headers, data = self._call_moto(environ, body)
@@ -202,43 +273,61 @@ class AwsFront:
         pool_id = self._cognito.pool_of_client(str(request.get("ClientId", "")))
         user = self._cognito.srp_user(pool_id, username) if pool_id else None
         if pool_id is None or user is None:
-            return _json_error(start_response, 400, "NotAuthorizedException", "Incorrect username or password.")
+            return _json_error(
+                start_response, 400, "NotAuthorizedException", "Incorrect username or password."
+            )
         try:
             challenge = srp.start(pool_id, user.user_id, srp_a, user.verifier)
         except (srp.SrpError, ValueError):
             return _json_error(start_response, 400, "InvalidParameterException", "invalid SRP_A")
         answer = json.loads(data)
         moto_session = answer["ChallengeParameters"]["SECRET_BLOCK"]
-        answer["ChallengeParameters"].update({
-            "SALT": user.verifier.salt_hex,
-            "SRP_B": challenge.srp_b_hex,
-            "SECRET_BLOCK": challenge.secret_block_b64,
-        })
+        answer["ChallengeParameters"].update(
+            {
+                "SALT": user.verifier.salt_hex,
+                "SRP_B": challenge.srp_b_hex,
+                "SECRET_BLOCK": challenge.secret_block_b64,
+            }
+        )
         now = time.monotonic()
         with self._lock:
             for key in [k for k, p in self._pending.items() if now - p.created > CHALLENGE_TTL_S]:
                 del self._pending[key]
-            self._pending[challenge.secret_block_b64] = _Pending(challenge, moto_session, username, now)
+            self._pending[challenge.secret_block_b64] = _Pending(
+                challenge, moto_session, username, now
+            )
         out = json.dumps(answer).encode()
-        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"),
-                                  ("Content-Length", str(len(out)))])
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(out)))],
+        )
         return [out]
 
-    def _srp_finish(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                    request: dict[str, Any]) -> Iterable[bytes]:
+    def _srp_finish(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], request: dict[str, Any]
+    ) -> Iterable[bytes]:
         responses = dict(request.get("ChallengeResponses") or {})
         block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK", ""))
         with self._lock:
             pending = self._pending.pop(block, None)
         wrong = _json_error
         if pending is None or time.monotonic() - pending.created > CHALLENGE_TTL_S:
-            return wrong(start_response, 400, "NotAuthorizedException", "Incorrect username or password.")
-        ok = srp.check(pending.challenge, str(responses.get("TIMESTAMP", "")),
-                       str(responses.get("PASSWORD_CLAIM_SIGNATURE", "")))
+            return wrong(
+                start_response, 400, "NotAuthorizedException", "Incorrect username or password."
+            )
+        ok = srp.check(
+            pending.challenge,
+            str(responses.get("TIMESTAMP", "")),
+            str(responses.get("PASSWORD_CLAIM_SIGNATURE", "")),
+        )
         if not ok:
-            return wrong(start_response, 400, "NotAuthorizedException", "Incorrect username or password.")
+            return wrong(
+                start_response, 400, "NotAuthorizedException", "Incorrect username or password."
+            )
         if responses.get("USERNAME") not in (pending.username, pending.challenge.user_id_for_srp):
-            return wrong(start_response, 400, "NotAuthorizedException", "Incorrect username or password.")
+            return wrong(
+                start_response, 400, "NotAuthorizedException", "Incorrect username or password."
+            )
         # moto signs in whoever USERNAME names: pin it to the user whose password was proven.
         responses["USERNAME"] = pending.username
         responses["PASSWORD_CLAIM_SECRET_BLOCK"] = pending.moto_session

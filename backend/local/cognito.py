@@ -22,7 +22,7 @@ from backend.local.srp import Verifier, make_verifier
 
 ACCOUNT_ID = "123456789012"
 # moto writes this kid into every token header; our JWKS publishes our key under it.
-TOKEN_KID = "dummy"
+TOKEN_KID = "dummy"  # noqa: S105 (a key id, not a secret)
 
 
 def generate_signing_key() -> dict[str, Any]:
@@ -90,8 +90,9 @@ class LocalCognito:
         with self._lock:
             if user.password is not None:
                 cached = self._verifiers.get((pool_id, user.username))
-                fresh = make_verifier(pool_id, user.id, user.password,
-                                      salt_hex=cached.salt_hex if cached else None)
+                fresh = make_verifier(
+                    pool_id, user.id, user.password, salt_hex=cached.salt_hex if cached else None
+                )
                 self._verifiers[(pool_id, user.username)] = fresh
                 return SrpUser(user.id, fresh)
             saved = self._verifiers.get((pool_id, user.username))
@@ -103,16 +104,18 @@ class LocalCognito:
             srp_user = self.srp_user(pool_id, user.username)
             if srp_user is None:
                 continue  # no password yet: nothing to sign in with
-            out.append(SavedUser(
-                username=user.username,
-                sub=user.id,
-                attributes=[a for a in user.attributes if a["Name"] != "sub"],
-                status=str(getattr(user.status, "value", user.status)),
-                enabled=bool(user.enabled),
-                groups=sorted(g.group_name for g in user.groups),
-                salt_hex=srp_user.verifier.salt_hex,
-                verifier_hex=srp_user.verifier.verifier_hex,
-            ))
+            out.append(
+                SavedUser(
+                    username=user.username,
+                    sub=user.id,
+                    attributes=[a for a in user.attributes if a["Name"] != "sub"],
+                    status=str(getattr(user.status, "value", user.status)),
+                    enabled=bool(user.enabled),
+                    groups=sorted(g.group_name for g in user.groups),
+                    salt_hex=srp_user.verifier.salt_hex,
+                    verifier_hex=srp_user.verifier.verifier_hex,
+                )
+            )
         return out
 
     def import_users(self, pool_id: str, users: list[SavedUser]) -> None:
@@ -121,7 +124,9 @@ class LocalCognito:
         pool = self._pool(pool_id)
         backend = self._backend()
         for saved in users:
-            user = CognitoIdpUser(pool_id, saved.username, None, UserStatus(saved.status), saved.attributes)
+            user = CognitoIdpUser(
+                pool_id, saved.username, None, UserStatus(saved.status), saved.attributes
+            )
             user.id = saved.sub
             user.update_attributes([{"Name": "sub", "Value": saved.sub}])
             user.enabled = saved.enabled
@@ -130,7 +135,9 @@ class LocalCognito:
                 if group in pool.groups:
                     backend.admin_add_user_to_group(pool_id, group, user.username)
             with self._lock:
-                self._verifiers[(pool_id, user.username)] = Verifier(saved.salt_hex, saved.verifier_hex)
+                self._verifiers[(pool_id, user.username)] = Verifier(
+                    saved.salt_hex, saved.verifier_hex
+                )
 
     @staticmethod
     def dump(users: list[SavedUser]) -> list[dict[str, Any]]:

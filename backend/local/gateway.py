@@ -27,8 +27,12 @@ _LEEWAY_S = 5
 
 
 def _json(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(f'{{"message":"{message}"}}', status=status, mimetype="application/json",
-                    headers=dict(headers or {}))
+    return Response(
+        f'{{"message":"{message}"}}',
+        status=status,
+        mimetype="application/json",
+        headers=dict(headers or {}),
+    )
 
 
 class JwtAuthorizer:
@@ -40,14 +44,18 @@ class JwtAuthorizer:
     def claims(self, authorization: str | None) -> dict[str, Any] | None:
         if not authorization or not authorization.startswith("Bearer "):
             return None
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = next((k for k in self._keys.keys if k.key_id == kid), None)
             if key is None:
                 return None
             claims: dict[str, Any] = jwt.decode(
-                token, key.key, algorithms=["RS256"], issuer=self._issuer, leeway=_LEEWAY_S,
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                leeway=_LEEWAY_S,
                 options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
             )
         except jwt.PyJWTError:
@@ -61,13 +69,19 @@ class JwtAuthorizer:
 
 
 class ApiGateway:
-    def __init__(self, handler: Handler, authorizer: JwtAuthorizer,
-                 on_request: Callable[[str], None] = lambda method: None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        authorizer: JwtAuthorizer,
+        on_request: Callable[[str], None] = lambda method: None,
+    ) -> None:
         self._handler = handler
         self._authorizer = authorizer
         self._on_request = on_request
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         request = Request(environ)
         try:
             response = self._respond(request)
@@ -102,8 +116,13 @@ class ApiGateway:
         return Response(data, status=int(out["statusCode"]), headers=dict(out.get("headers") or {}))
 
     @staticmethod
-    def _event(request: Request, route_key: str, params: dict[str, str], body: bytes,
-               claims: dict[str, Any] | None) -> dict[str, Any]:
+    def _event(
+        request: Request,
+        route_key: str,
+        params: dict[str, str],
+        body: bytes,
+        claims: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         query: dict[str, str] = {}
         raw_query = request.query_string.decode("latin-1")
         for key, value in parse_qsl(raw_query, keep_blank_values=True):

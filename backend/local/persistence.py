@@ -50,7 +50,7 @@ class StackState:
 
     def open(self, region: str) -> StackIdentity:
         self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
+        self.root.chmod(0o700)
         raw = read_json(self.identity_file)
         unclean = self.marker.exists()
         if unclean:
@@ -92,7 +92,7 @@ def _alive(pid: int) -> bool:
 
 
 def dump_table(db: DynamoDBClient, table: str, path: Path) -> int:
-    lines = []
+    lines: list[str] = []
     for page in db.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
         lines.extend(json.dumps(item, separators=(",", ":")) for item in page.get("Items", []))
     write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))

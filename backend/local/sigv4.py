@@ -344,7 +344,7 @@ class SigV4Verifier:
         lowered = {k.lower(): str(v) for k, v in headers.items()}
         query = _parse_query(raw_query)
         authorization = lowered.get("authorization", "")
-        if authorization.startswith(ALGORITHM + " ") or authorization.startswith(ALGORITHM + ","):
+        if authorization.startswith(ALGORITHM + " "):
             return self._verify_header(method, host, raw_path, query, lowered, body, authorization)
         if any(name in _QUERY_AUTH_PARAMS for name, _ in query):
             return self._verify_query(method, host, raw_path, query, lowered, body)
@@ -526,13 +526,12 @@ class SigV4Verifier:
                 "SignatureDoesNotMatch",
                 "The request signature we calculated does not match the signature you provided.",
             )
-        payload_hash = (
-            headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
-            if "x-amz-content-sha256" in signed
-            else UNSIGNED_PAYLOAD
-        )
         if not is_s3:
             payload_hash = hashlib.sha256(body or b"").hexdigest()
+        elif "x-amz-content-sha256" in signed:
+            payload_hash = headers["x-amz-content-sha256"]
+        else:  # what a pre-signed S3 URL signs in place of the body
+            payload_hash = UNSIGNED_PAYLOAD
         return VerifiedRequest(
             access_key=credential.access_key,
             service=credential.service,

@@ -39,12 +39,14 @@ class Verifier:
     verifier_hex: str
 
 
-def make_verifier(pool_id: str, user_id_for_srp: str, password: str, *, salt_hex: str | None = None) -> Verifier:
+def make_verifier(
+    pool_id: str, user_id_for_srp: str, password: str, *, salt_hex: str | None = None
+) -> Verifier:
     salt = salt_hex or secrets.token_hex(16)
     pool_name = pool_id.split("_", 1)[1]
     inner = hash_sha256(f"{pool_name}{user_id_for_srp}:{password}".encode())
     x = hex_to_long(hex_hash(pad_hex(salt) + inner))
-    return Verifier(salt, long_to_hex(pow(_G, x, _N)))
+    return Verifier(salt, str(long_to_hex(pow(_G, x, _N))))
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Challenge:
 
     @property
     def srp_b_hex(self) -> str:
-        return long_to_hex(self.big_b)
+        return str(long_to_hex(self.big_b))
 
     @property
     def secret_block_b64(self) -> str:
@@ -80,7 +82,9 @@ def start(pool_id: str, user_id_for_srp: str, srp_a_hex: str, verifier: Verifier
         big_b = (_K * v + pow(_G, small_b, _N)) % _N
         if big_b % _N != 0:
             break
-    return Challenge(pool_id, user_id_for_srp, big_a, small_b, big_b, verifier, secrets.token_bytes(64))
+    return Challenge(
+        pool_id, user_id_for_srp, big_a, small_b, big_b, verifier, secrets.token_bytes(64)
+    )
 
 
 def expected_signature(challenge: Challenge, timestamp: str) -> bytes:
@@ -92,7 +96,10 @@ def expected_signature(challenge: Challenge, timestamp: str) -> bytes:
     key = compute_hkdf(bytearray.fromhex(pad_hex(s)), bytearray.fromhex(pad_hex(long_to_hex(u))))
     pool_name = challenge.pool_id.split("_", 1)[1]
     message = (
-        pool_name.encode() + challenge.user_id_for_srp.encode() + challenge.secret_block + timestamp.encode()
+        pool_name.encode()
+        + challenge.user_id_for_srp.encode()
+        + challenge.secret_block
+        + timestamp.encode()
     )
     return hmac.new(key, message, hashlib.sha256).digest()
 

@@ -1,8 +1,8 @@
 """The embedded local stack: the whole backend on loopback, with no AWS account.
 
-    aws endpoint (one port)  ── SigV4 check ──┬─► file-backed S3 (data_dir/s3)
-                                               └─► moto, in-process: DynamoDB, Cognito, ...
-    api endpoint (one port)  ── JWT check ────► the real Lambda handlers, in-process
+aws endpoint (one port)  ── SigV4 check ──┬─► file-backed S3 (data_dir/s3)
+                                           └─► moto, in-process: DynamoDB, Cognito, ...
+api endpoint (one port)  ── JWT check ────► the real Lambda handlers, in-process
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -46,8 +46,11 @@ DEFAULT_API_PORT = 8765
 MiB = 1024**2
 APP_CLIENT_NAME = "filevault-desktop"
 PASSWORD_POLICY = {
-    "MinimumLength": 8, "RequireUppercase": False, "RequireLowercase": True,
-    "RequireNumbers": True, "RequireSymbols": False,
+    "MinimumLength": 8,
+    "RequireUppercase": False,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
 }
 
 
@@ -71,6 +74,13 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s %s", self.command, self.path, code)
 
 
+class _LateApp:
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
 def _serve(host: str, port: int, app: Any, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
@@ -80,8 +90,14 @@ def _serve(host: str, port: int, app: Any, name: str) -> tuple[BaseWSGIServer, t
 
 class LocalStack:
     def __init__(
-        self, data_dir: Path, *, api_port: int = DEFAULT_API_PORT, aws_port: int | None = None,
-        region: str = "us-east-1", min_part_size: int = 5 * MiB, default_quota: int = 100 * 1024**3,
+        self,
+        data_dir: Path,
+        *,
+        api_port: int = DEFAULT_API_PORT,
+        aws_port: int | None = None,
+        region: str = "us-east-1",
+        min_part_size: int = 5 * MiB,
+        default_quota: int = 100 * 1024**3,
         single_put_max: int = 16 * MiB,
     ) -> None:
         self.data_dir = data_dir
@@ -113,7 +129,9 @@ class LocalStack:
             s3_app=S3App(objects),
             moto_app=DomainDispatcherApplication(create_backend_app),
             verifier=SigV4Verifier({identity.access_key: identity.secret_key}),
-            cognito=cognito, jwks=jwks, on_mutation=snapshotter.mark_dirty,
+            cognito=cognito,
+            jwks=jwks,
+            on_mutation=snapshotter.mark_dirty,
         )
         aws_server, _ = _serve(LOOPBACK, self.aws_port, front, "aws-endpoint")
         self._servers.append(aws_server)
@@ -122,30 +140,50 @@ class LocalStack:
         names = self._names(identity)
         self._provision_storage(session, aws_url, names)
         pool_id, client_id = self._provision_cognito(session, aws_url, identity, cognito)
-        api_server = make_server(LOOPBACK, self.api_port, None, threaded=True,  # type: ignore[arg-type]
-                                 request_handler=_QuietHandler)
+        # The gateway needs its own URL (share links), known only once the port is bound.
+        late = _LateApp()
+        api_server = make_server(
+            LOOPBACK, self.api_port, late, threaded=True, request_handler=_QuietHandler
+        )
         api_url = f"http://{LOOPBACK}:{api_server.server_port}"
         config = BackendConfig(
-            region=self.region, table_name=names["table"], upload_bucket=names["uploads"],
-            processed_bucket=names["processed"], public_base_url=api_url, epoch=identity.epoch,
-            aws_endpoint_url=aws_url, default_quota_bytes=self.default_quota,
-            min_part_size=self.min_part_size, single_put_max=self.single_put_max,
+            region=self.region,
+            table_name=names["table"],
+            upload_bucket=names["uploads"],
+            processed_bucket=names["processed"],
+            public_base_url=api_url,
+            epoch=identity.epoch,
+            aws_endpoint_url=aws_url,
+            default_quota_bytes=self.default_quota,
+            min_part_size=self.min_part_size,
+            single_put_max=self.single_put_max,
         )
         services = self._services(session, config)
         issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
-        api_server.app = ApiGateway(lambda event: handle(services, event),
-                                    JwtAuthorizer(jwks, issuer=issuer, audience=client_id))
+        late.app = ApiGateway(
+            lambda event: handle(services, event),
+            JwtAuthorizer(jwks, issuer=issuer, audience=client_id),
+        )
         threading.Thread(target=api_server.serve_forever, name="api-gateway", daemon=True).start()
         self._servers.insert(0, api_server)
         snapshotter.start()
         self._snapshotter = snapshotter
         self.profile = LocalProfile(
-            name="local", kind="local", api_url=api_url, region=self.region, user_pool_id=pool_id,
-            client_id=client_id, aws_endpoint_url=aws_url, upload_bucket=names["uploads"],
+            name="local",
+            kind="local",
+            api_url=api_url,
+            region=self.region,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            aws_endpoint_url=aws_url,
+            upload_bucket=names["uploads"],
             epoch=identity.epoch,
         )
-        write_atomic(self.data_dir / "profile.json", json.dumps(asdict(self.profile), indent=2).encode(),
-                     mode=0o644)
+        write_atomic(
+            self.data_dir / "profile.json",
+            json.dumps(asdict(self.profile), indent=2).encode(),
+            mode=0o644,
+        )
         return self.profile
 
     def stop(self) -> None:
@@ -174,38 +212,51 @@ class LocalStack:
     @staticmethod
     def _names(identity: StackIdentity) -> dict[str, str]:
         prefix = f"filevault-{identity.stack_id}"
-        return {"table": f"{prefix}-metadata", "uploads": f"{prefix}-uploads",
-                "processed": f"{prefix}-processed", "pool": prefix}
+        return {
+            "table": f"{prefix}-metadata",
+            "uploads": f"{prefix}-uploads",
+            "processed": f"{prefix}-processed",
+            "pool": prefix,
+        }
 
     def _session(self, identity: StackIdentity) -> boto3.session.Session:
         return boto3.session.Session(
-            aws_access_key_id=identity.access_key, aws_secret_access_key=identity.secret_key,
+            aws_access_key_id=identity.access_key,
+            aws_secret_access_key=identity.secret_key,
             region_name=self.region,
         )
 
-    def _provision_storage(self, session: boto3.session.Session, aws_url: str, names: dict[str, str]) -> None:
+    def _provision_storage(
+        self, session: boto3.session.Session, aws_url: str, names: dict[str, str]
+    ) -> None:
         s3 = session.client("s3", endpoint_url=aws_url, config=_s3_config())
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         for bucket in (names["uploads"], names["processed"]):
             if bucket not in existing:
                 s3.create_bucket(Bucket=bucket)
         db = session.client("dynamodb", endpoint_url=aws_url)
-        db.create_table(**naming.metadata_table_definition(names["table"]))  # type: ignore[arg-type]
+        db.create_table(**naming.metadata_table_definition(names["table"]))
         restored = load_table(db, names["table"], self._state.state_dir / "dynamodb.jsonl")
         log.info("restored %d metadata items", restored)
 
     def _provision_cognito(
-        self, session: boto3.session.Session, aws_url: str, identity: StackIdentity, cognito: LocalCognito,
+        self,
+        session: boto3.session.Session,
+        aws_url: str,
+        identity: StackIdentity,
+        cognito: LocalCognito,
     ) -> tuple[str, str]:
         idp = session.client("cognito-idp", endpoint_url=aws_url)
         pool = idp.create_user_pool(
             PoolName=self._names(identity)["pool"],
-            Policies={"PasswordPolicy": PASSWORD_POLICY},  # type: ignore[typeddict-item]
+            Policies=cast(Any, {"PasswordPolicy": PASSWORD_POLICY}),
             AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         )["UserPool"]
         pool_id = pool["Id"]
         client = idp.create_user_pool_client(
-            UserPoolId=pool_id, ClientName=APP_CLIENT_NAME, GenerateSecret=False,
+            UserPoolId=pool_id,
+            ClientName=APP_CLIENT_NAME,
+            GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
         idp.create_group(UserPoolId=pool_id, GroupName=naming.ADMINS_GROUP)
@@ -235,5 +286,8 @@ class LocalStack:
 
 def _s3_config() -> Config:
     # Loopback has no virtual-host names for buckets.
-    return Config(s3={"addressing_style": "path"}, signature_version="s3v4",
-                  retries={"mode": "standard", "max_attempts": 3})
+    return Config(
+        s3={"addressing_style": "path"},
+        signature_version="s3v4",
+        retries={"mode": "standard", "max_attempts": 3},
+    )

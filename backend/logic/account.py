@@ -18,5 +18,10 @@ class Account:
 
 def me(svc: Services, caller: Caller) -> Account:
     profile = svc.store.profile(caller.user_id)
-    return Account(caller.user_id, caller.username, sorted(caller.groups),
-                   profile.quota_bytes, profile.used_bytes)
+    return Account(
+        caller.user_id,
+        caller.username,
+        sorted(caller.groups),
+        profile.quota_bytes,
+        profile.used_bytes,
+    )

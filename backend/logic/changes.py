@@ -25,8 +25,9 @@ def parse_cursor(cursor: str | None) -> int | None:
     if cursor == "latest":
         return None
     if not cursor.isdigit() or len(cursor) > 16:
-        raise BadRequest("cursor must be a number from an earlier response, or 'latest'",
-                         code="invalid_cursor")
+        raise BadRequest(
+            "cursor must be a number from an earlier response, or 'latest'", code="invalid_cursor"
+        )
     return int(cursor)
 
 

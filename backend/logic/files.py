@@ -9,7 +9,14 @@ from typing import Generic, TypeVar
 
 from backend.data import keys
 from backend.data.metadata import Mutation
-from backend.data.records import ChangeOp, ChangeRecord, FileRecord, FileState, Profile, VersionRecord
+from backend.data.records import (
+    ChangeOp,
+    ChangeRecord,
+    FileRecord,
+    FileState,
+    Profile,
+    VersionRecord,
+)
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.logic.context import Caller, Services, new_version_id
 from backend.logic.inputs import MoveFile, RestoreFromTrash
@@ -55,7 +62,9 @@ def page_size(limit: str | None) -> int:
     if limit is None:
         return DEFAULT_PAGE
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE}", code="validation_error")
+        raise BadRequest(
+            f"limit must be a whole number from 1 to {MAX_PAGE}", code="validation_error"
+        )
     return int(limit)
 
 
@@ -65,7 +74,9 @@ def list_files(
     norm = normalize_prefix(prefix or "")
     sk_prefix = keys.path_sk(norm)
     after = decode_cursor(cursor, sk_prefix)
-    records, next_after = svc.store.page(FileRecord, caller.user_id, sk_prefix, after=after, limit=limit)
+    records, next_after = svc.store.page(
+        FileRecord, caller.user_id, sk_prefix, after=after, limit=limit
+    )
     return Page(records, encode_cursor(next_after))
 
 
@@ -100,8 +111,13 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
 
     def build(_: Profile) -> Mutation:
         current = _active(svc, caller, file_id)
-        if "expected_version" in body.model_fields_set and body.expected_version != current.version_id:
-            raise Conflict("the file changed since you last saw it", current_version=current.version_id)
+        if (
+            "expected_version" in body.model_fields_set
+            and body.expected_version != current.version_id
+        ):
+            raise Conflict(
+                "the file changed since you last saw it", current_version=current.version_id
+            )
         if current.path == body.path:
             result[:] = [current]
             return Mutation()
@@ -110,14 +126,33 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
         seen = {":v": current.version_id, ":p": current.path, ":active": FileState.ACTIVE.value}
         return Mutation(
             items=[
-                store.put(user, keys.file_sk(file_id), moved,
-                          condition="#version_id = :v AND #path = :p AND #state = :active", values=seen),
-                store.delete(user, keys.path_sk(current.path), condition="#file_id = :fid",
-                             values={":fid": file_id}),
-                store.put(user, keys.path_sk(body.path), moved, condition="attribute_not_exists(pk)"),
+                store.put(
+                    user,
+                    keys.file_sk(file_id),
+                    moved,
+                    condition="#version_id = :v AND #path = :p AND #state = :active",
+                    values=seen,
+                ),
+                store.delete(
+                    user,
+                    keys.path_sk(current.path),
+                    condition="#file_id = :fid",
+                    values={":fid": file_id},
+                ),
+                store.put(
+                    user, keys.path_sk(body.path), moved, condition="attribute_not_exists(pk)"
+                ),
             ],
-            change=ChangeRecord(0, ChangeOp.MOVE, file_id, body.path, current.path,
-                                current.version_id, current.size, now),
+            change=ChangeRecord(
+                0,
+                ChangeOp.MOVE,
+                file_id,
+                body.path,
+                current.path,
+                current.version_id,
+                current.size,
+                now,
+            ),
             conflict_messages={
                 0: "the file changed while it was being moved",
                 1: "the file changed while it was being moved",
@@ -140,24 +175,44 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
         result[:] = [trashed]
         return Mutation(
             items=[
-                store.put(user, keys.file_sk(file_id), trashed,
-                          condition="#version_id = :v AND #state = :active",
-                          values={":v": current.version_id, ":active": FileState.ACTIVE.value}),
-                store.delete(user, keys.path_sk(current.path), condition="#file_id = :fid",
-                             values={":fid": file_id}),
+                store.put(
+                    user,
+                    keys.file_sk(file_id),
+                    trashed,
+                    condition="#version_id = :v AND #state = :active",
+                    values={":v": current.version_id, ":active": FileState.ACTIVE.value},
+                ),
+                store.delete(
+                    user,
+                    keys.path_sk(current.path),
+                    condition="#file_id = :fid",
+                    values={":fid": file_id},
+                ),
                 store.put(user, keys.trash_sk(file_id), trashed),
             ],
-            change=ChangeRecord(0, ChangeOp.DELETE, file_id, current.path, None,
-                                current.version_id, current.size, now),
-            conflict_messages={0: "the file changed while it was being deleted",
-                               1: "the file changed while it was being deleted"},
+            change=ChangeRecord(
+                0,
+                ChangeOp.DELETE,
+                file_id,
+                current.path,
+                None,
+                current.version_id,
+                current.size,
+                now,
+            ),
+            conflict_messages={
+                0: "the file changed while it was being deleted",
+                1: "the file changed while it was being deleted",
+            },
         )
 
     store.commit(user, build)
     return result[0]
 
 
-def list_trash(svc: Services, caller: Caller, *, cursor: str | None, limit: int) -> Page[FileRecord]:
+def list_trash(
+    svc: Services, caller: Caller, *, cursor: str | None, limit: int
+) -> Page[FileRecord]:
     prefix = "T#"
     records, after = svc.store.page(
         FileRecord, caller.user_id, prefix, after=decode_cursor(cursor, prefix), limit=limit
@@ -165,7 +220,9 @@ def list_trash(svc: Services, caller: Caller, *, cursor: str | None, limit: int)
     return Page(records, encode_cursor(after))
 
 
-def restore_from_trash(svc: Services, caller: Caller, file_id: str, body: RestoreFromTrash) -> FileRecord:
+def restore_from_trash(
+    svc: Services, caller: Caller, file_id: str, body: RestoreFromTrash
+) -> FileRecord:
     store, user = svc.store, caller.user_id
     now = svc.now_ms()
     result: list[FileRecord] = []
@@ -175,17 +232,25 @@ def restore_from_trash(svc: Services, caller: Caller, file_id: str, body: Restor
         if current.state is not FileState.TRASHED:
             raise Conflict("the file is not in the trash")
         path = body.path or current.path
-        restored = replace(current, path=path, state=FileState.ACTIVE, trashed_at=None, modified_at=now)
+        restored = replace(
+            current, path=path, state=FileState.ACTIVE, trashed_at=None, modified_at=now
+        )
         result[:] = [restored]
         return Mutation(
             items=[
-                store.put(user, keys.file_sk(file_id), restored, condition="#state = :trashed",
-                          values={":trashed": FileState.TRASHED.value}),
+                store.put(
+                    user,
+                    keys.file_sk(file_id),
+                    restored,
+                    condition="#state = :trashed",
+                    values={":trashed": FileState.TRASHED.value},
+                ),
                 store.put(user, keys.path_sk(path), restored, condition="attribute_not_exists(pk)"),
                 store.delete(user, keys.trash_sk(file_id)),
             ],
-            change=ChangeRecord(0, ChangeOp.UPSERT, file_id, path, None, current.version_id,
-                                current.size, now),
+            change=ChangeRecord(
+                0, ChangeOp.UPSERT, file_id, path, None, current.version_id, current.size, now
+            ),
             conflict_messages={
                 0: "the file changed while it was being restored",
                 1: f"'{path}' is taken; restore under another path",
@@ -216,24 +281,53 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
         current = _active(svc, caller, file_id)
         new_version = new_version_id(now)
         restored = replace(
-            current, version_id=new_version, size=old.size, content_type=old.content_type,
-            blob_key=old.blob_key, etag=old.etag, modified_at=now,
+            current,
+            version_id=new_version,
+            size=old.size,
+            content_type=old.content_type,
+            blob_key=old.blob_key,
+            etag=old.etag,
+            modified_at=now,
         )
         result[:] = [restored]
         seen = {":v": current.version_id, ":active": FileState.ACTIVE.value}
         return Mutation(
             items=[
-                store.put(user, keys.file_sk(file_id), restored,
-                          condition="#version_id = :v AND #state = :active", values=seen),
-                store.put(user, keys.path_sk(current.path), restored, condition="#file_id = :fid",
-                          values={":fid": file_id}),
-                store.put(user, keys.version_sk(file_id, new_version),
-                          VersionRecord(file_id, new_version, old.size, old.content_type,
-                                        old.blob_key, old.etag, now)),
+                store.put(
+                    user,
+                    keys.file_sk(file_id),
+                    restored,
+                    condition="#version_id = :v AND #state = :active",
+                    values=seen,
+                ),
+                store.put(
+                    user,
+                    keys.path_sk(current.path),
+                    restored,
+                    condition="#file_id = :fid",
+                    values={":fid": file_id},
+                ),
+                store.put(
+                    user,
+                    keys.version_sk(file_id, new_version),
+                    VersionRecord(
+                        file_id,
+                        new_version,
+                        old.size,
+                        old.content_type,
+                        old.blob_key,
+                        old.etag,
+                        now,
+                    ),
+                ),
             ],
-            change=ChangeRecord(0, ChangeOp.UPSERT, file_id, current.path, None, new_version,
-                                old.size, now),
-            conflict_messages={0: "the file changed while restoring", 1: "the file changed while restoring"},
+            change=ChangeRecord(
+                0, ChangeOp.UPSERT, file_id, current.path, None, new_version, old.size, now
+            ),
+            conflict_messages={
+                0: "the file changed while restoring",
+                1: "the file changed while restoring",
+            },
         )
 
     store.commit(user, build)

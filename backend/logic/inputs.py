@@ -33,7 +33,9 @@ class InitiateUpload(Body):
 
 
 class PartNumbers(Body):
-    part_numbers: Annotated[list[Annotated[int, Field(ge=1, le=MAX_PARTS)]], Field(min_length=1, max_length=1000)]
+    part_numbers: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_PARTS)]], Field(min_length=1, max_length=1000)
+    ]
 
 
 class CompletedPart(Body):

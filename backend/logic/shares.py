@@ -21,7 +21,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
@@ -57,8 +57,11 @@ def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
         owner_id=caller.user_id,
     )
     svc.store.put_plain(
-        caller.user_id, keys.share_sk(share.share_id), share,
-        gsi1pk=keys.share_token_key(token), gsi1sk="SHARE",
+        caller.user_id,
+        keys.share_sk(share.share_id),
+        share,
+        gsi1pk=keys.share_token_key(token),
+        gsi1sk="SHARE",
         # DynamoDB TTL drops the record a month after it expires.
         ttl=share.expires_at // 1000 + 30 * 24 * 3600,
     )
@@ -109,7 +112,9 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
         raise Gone("this link has expired", code="share_expired")
     if share.password_hash is not None:
         if share.failed_attempts >= MAX_FAILED_PASSWORDS:
-            raise TooManyRequests("too many wrong passwords; this link is locked", code="share_locked")
+            raise TooManyRequests(
+                "too many wrong passwords; this link is locked", code="share_locked"
+            )
         if not password:
             raise Unauthorized("this link needs a password", code="password_required")
         if not check_password(password, share.password_hash):
@@ -120,13 +125,19 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
         raise Gone("the shared file is no longer available", code="file_unavailable")
     if share.max_downloads is not None:
         counted = svc.store.update_counter(
-            owner, sk, add={"downloads": 1}, set_values={"last_accessed_at": now},
-            condition="#downloads < :max", values={":max": share.max_downloads},
+            owner,
+            sk,
+            add={"downloads": 1},
+            set_values={"last_accessed_at": now},
+            condition="#downloads < :max",
+            values={":max": share.max_downloads},
         )
         if not counted:
             raise Gone("this link has reached its download limit", code="download_limit_reached")
     else:
-        svc.store.update_counter(owner, sk, add={"downloads": 1}, set_values={"last_accessed_at": now})
+        svc.store.update_counter(
+            owner, sk, add={"downloads": 1}, set_values={"last_accessed_at": now}
+        )
     url = svc.uploads.presign_get(
         file.blob_key, 60, filename=name_of(file.path), content_type=file.content_type
     )

@@ -100,7 +100,9 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
         expires_at=now + cfg.upload_session_ttl_s * 1000,
     )
     store.put_plain(
-        caller.user_id, keys.upload_sk(upload.upload_id), upload,
+        caller.user_id,
+        keys.upload_sk(upload.upload_id),
+        upload,
         **{"ttl": upload.expires_at // 1000},
     )
     if mode is UploadMode.SINGLE:
@@ -149,15 +151,20 @@ def _verify_parts(svc: Services, upload: UploadRecord, body: CompleteUpload) -> 
     by_number = {p.part_number: p for p in stored}
     missing = [n for n in range(1, upload.part_count + 1) if n not in by_number]
     if missing:
-        raise BadRequest(f"{len(missing)} part(s) not uploaded, first: {missing[:5]}", code="parts_missing")
+        raise BadRequest(
+            f"{len(missing)} part(s) not uploaded, first: {missing[:5]}", code="parts_missing"
+        )
     extra = sorted(n for n in by_number if n > upload.part_count)
     if extra:
         raise BadRequest(f"unexpected parts: {extra[:5]}", code="parts_unexpected")
     for n in range(1, upload.part_count + 1):
-        want = upload.part_size if n < upload.part_count else upload.size - upload.part_size * (n - 1)
+        want = (
+            upload.part_size if n < upload.part_count else upload.size - upload.part_size * (n - 1)
+        )
         if by_number[n].size != want:
             raise BadRequest(
-                f"part {n} has {by_number[n].size} bytes, expected {want}", code="part_size_mismatch"
+                f"part {n} has {by_number[n].size} bytes, expected {want}",
+                code="part_size_mismatch",
             )
     for claimed in body.parts:
         stored_part = by_number.get(claimed.part_number)
@@ -177,7 +184,9 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
         version = svc.store.version(caller.user_id, upload.file_id, upload.version_id)
         if version is None:
             raise NotFound("no such upload")
-        raise Conflict("the upload completed, but the file has changed since", version_id=version.version_id)
+        raise Conflict(
+            "the upload completed, but the file has changed since", version_id=version.version_id
+        )
     if upload.mode is UploadMode.MULTIPART:
         assert upload.s3_upload_id is not None
         parts = _verify_parts(svc, upload, body)
@@ -220,31 +229,54 @@ def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: s
         )
         result[:] = [record]
         version = VersionRecord(
-            upload.file_id, upload.version_id, upload.size, upload.content_type,
-            upload.blob_key, etag, now,
+            upload.file_id,
+            upload.version_id,
+            upload.size,
+            upload.content_type,
+            upload.blob_key,
+            etag,
+            now,
         )
         if upload.base_version is None:
-            file_cond, file_vals = "attribute_not_exists(pk) OR #state = :trashed", {":trashed": "trashed"}
+            file_cond, file_vals = (
+                "attribute_not_exists(pk) OR #state = :trashed",
+                {":trashed": "trashed"},
+            )
             path_cond, path_vals = "attribute_not_exists(pk)", None
         else:
             file_cond = "#version_id = :base AND #state = :active"
             file_vals = {":base": upload.base_version, ":active": FileState.ACTIVE.value}
             path_cond, path_vals = "#file_id = :fid", {":fid": upload.file_id}
         items = [
-            store.put(user, keys.file_sk(upload.file_id), record, condition=file_cond, values=file_vals),
-            store.put(user, keys.path_sk(upload.path), record, condition=path_cond, values=path_vals),
+            store.put(
+                user, keys.file_sk(upload.file_id), record, condition=file_cond, values=file_vals
+            ),
+            store.put(
+                user, keys.path_sk(upload.path), record, condition=path_cond, values=path_vals
+            ),
             store.put(user, keys.version_sk(upload.file_id, upload.version_id), version),
             store.put(
-                user, keys.upload_sk(upload.upload_id), upload,
-                status=UploadStatus.COMPLETED.value, result_version=upload.version_id,
+                user,
+                keys.upload_sk(upload.upload_id),
+                upload,
+                status=UploadStatus.COMPLETED.value,
+                result_version=upload.version_id,
                 ttl=upload.expires_at // 1000,
             ),
         ]
         message = f"'{upload.path}' was changed by someone else while this upload ran"
         return Mutation(
             items=items,
-            change=ChangeRecord(0, ChangeOp.UPSERT, upload.file_id, upload.path, None,
-                                upload.version_id, upload.size, now),
+            change=ChangeRecord(
+                0,
+                ChangeOp.UPSERT,
+                upload.file_id,
+                upload.path,
+                None,
+                upload.version_id,
+                upload.size,
+                now,
+            ),
             used_delta=upload.size,
             conflict_messages={0: message, 1: message},
         )

@@ -27,10 +27,16 @@ TIMEOUT = (5, 60)
 def make_http(pool_size: int = 16) -> requests.Session:
     """A session whose retries cover connection errors, 429 and 502-504, with jittered backoff."""
     retry = Retry(
-        total=5, connect=3, read=2, status=4, backoff_factor=0.25, backoff_jitter=0.25,
+        total=5,
+        connect=3,
+        read=2,
+        status=4,
+        backoff_factor=0.25,
+        backoff_jitter=0.25,
         status_forcelist=(429, 502, 503, 504),
         allowed_methods=frozenset({"GET", "PUT", "DELETE", "PATCH", "POST", "HEAD"}),
-        respect_retry_after_header=True, raise_on_status=False,
+        respect_retry_after_header=True,
+        raise_on_status=False,
     )
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
@@ -44,7 +50,9 @@ def _error(response: requests.Response) -> ApiError:
         body = response.json()
     except ValueError:
         body = {}
-    code = str(body.get("code") or ("unauthorized" if response.status_code == 401 else "http_error"))
+    code = str(
+        body.get("code") or ("unauthorized" if response.status_code == 401 else "http_error")
+    )
     message = str(body.get("message") or response.reason or "request failed")
     details = body.get("details") if isinstance(body.get("details"), dict) else None
     status = response.status_code
@@ -55,21 +63,41 @@ def _error(response: requests.Response) -> ApiError:
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: TokenSource, *, http: requests.Session | None = None,
-                 on_unauthorized: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenSource,
+        *,
+        http: requests.Session | None = None,
+        on_unauthorized: Callable[[], None] | None = None,
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
         self._http = http or make_http()
         self._on_unauthorized = on_unauthorized
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
-                auth: bool = True, allow_redirects: bool = True) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        auth: bool = True,
+        allow_redirects: bool = True,
+    ) -> requests.Response:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._token()}"} if auth else {}
             try:
-                response = self._http.request(method, self._base + path, json=json, params=params,
-                                               headers=headers, timeout=TIMEOUT,
-                                               allow_redirects=allow_redirects)
+                response = self._http.request(
+                    method,
+                    self._base + path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    timeout=TIMEOUT,
+                    allow_redirects=allow_redirects,
+                )
             except requests.RequestException as exc:
                 raise NetworkError(f"cannot reach FileVault at {self._base}: {exc}") from exc
             if response.status_code == 401 and auth and attempt == 1 and self._on_unauthorized:
@@ -90,17 +118,34 @@ class ApiClient:
         return Account.from_json(self._json("GET", "/me"))
 
     # ----- uploads -----
-    def initiate_upload(self, path: str, size: int, content_type: str = "application/octet-stream",
-                        **expected: str | None) -> UploadTicket:
-        body: dict[str, Any] = {"path": path, "size": size, "content_type": content_type, **expected}
+    def initiate_upload(
+        self,
+        path: str,
+        size: int,
+        content_type: str = "application/octet-stream",
+        **expected: str | None,
+    ) -> UploadTicket:
+        body: dict[str, Any] = {
+            "path": path,
+            "size": size,
+            "content_type": content_type,
+            **expected,
+        }
         return UploadTicket.from_json(self._json("POST", "/uploads", json=body))
 
     def part_urls(self, upload_id: str, part_numbers: list[int]) -> UploadTicket:
         return UploadTicket.from_json(
-            self._json("POST", f"/uploads/{quote(upload_id)}/parts", json={"part_numbers": part_numbers}))
+            self._json(
+                "POST", f"/uploads/{quote(upload_id)}/parts", json={"part_numbers": part_numbers}
+            )
+        )
 
-    def complete_upload(self, upload_id: str, parts: list[dict[str, Any]] | None = None) -> RemoteFile:
-        data = self._json("POST", f"/uploads/{quote(upload_id)}/complete", json={"parts": parts or []})
+    def complete_upload(
+        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+    ) -> RemoteFile:
+        data = self._json(
+            "POST", f"/uploads/{quote(upload_id)}/complete", json={"parts": parts or []}
+        )
         return RemoteFile.from_json(data)
 
     def abort_upload(self, upload_id: str) -> None:
@@ -126,7 +171,9 @@ class ApiClient:
         return str(self._json("GET", f"/files/{quote(file_id)}/download")["url"])
 
     def move(self, file_id: str, path: str) -> RemoteFile:
-        return RemoteFile.from_json(self._json("PATCH", f"/files/{quote(file_id)}", json={"path": path}))
+        return RemoteFile.from_json(
+            self._json("PATCH", f"/files/{quote(file_id)}", json={"path": path})
+        )
 
     def trash(self, file_id: str) -> RemoteFile:
         return RemoteFile.from_json(self._json("DELETE", f"/files/{quote(file_id)}"))
@@ -136,8 +183,14 @@ class ApiClient:
         return ChangesPage.from_json(self._json("GET", "/changes", params=params))
 
     # ----- shares -----
-    def create_share(self, file_id: str, *, expires_in_seconds: int = 24 * 3600,
-                     password: str | None = None, max_downloads: int | None = None) -> Share:
+    def create_share(
+        self,
+        file_id: str,
+        *,
+        expires_in_seconds: int = 24 * 3600,
+        password: str | None = None,
+        max_downloads: int | None = None,
+    ) -> Share:
         body: dict[str, Any] = {"file_id": file_id, "expires_in_seconds": expires_in_seconds}
         if password:
             body["password"] = password

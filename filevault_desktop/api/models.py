@@ -96,8 +96,12 @@ class ChangesPage:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ChangesPage:
-        return cls([Change.from_json(c) for c in raw["changes"]], str(raw["cursor"]),
-                   bool(raw["has_more"]), str(raw["epoch"]))
+        return cls(
+            [Change.from_json(c) for c in raw["changes"]],
+            str(raw["cursor"]),
+            bool(raw["has_more"]),
+            str(raw["epoch"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -27,31 +28,48 @@ class Authenticator(Protocol):
 
 
 class CognitoAuthenticator:
-    def __init__(self, profile: Profile, *, clock: Callable[[], float] = time.time,
-                 http: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        clock: Callable[[], float] = time.time,
+        http: requests.Session | None = None,
+    ) -> None:
         self._profile = profile
         self._clock = clock
         self._http = http or requests.Session()
         self._jwks: dict[str, Any] | None = None
 
     def _cognito(self, username: str, **tokens: str) -> Cognito:
-        cognito = Cognito(self._profile.user_pool_id, self._profile.client_id,
-                          user_pool_region=self._profile.region, username=username, **tokens)
+        cognito = Cognito(
+            self._profile.user_pool_id,
+            self._profile.client_id,
+            user_pool_region=self._profile.region,
+            username=username,
+            **tokens,
+        )
         if self._profile.aws_endpoint_url:
             # Only the transport moves to the local endpoint; the issuer pycognito checks
             # stays Cognito's, which is what the local stack's tokens carry.
             session = boto3.session.Session(region_name=self._profile.region)
             cognito.client = session.client(
-                "cognito-idp", endpoint_url=self._profile.aws_endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5,
-                              read_timeout=20),
+                "cognito-idp",
+                endpoint_url=self._profile.aws_endpoint_url,
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": 3},
+                    connect_timeout=5,
+                    read_timeout=20,
+                ),
             )
         cognito.pool_jwk = self._keys()
         return cognito
 
     def _keys(self) -> dict[str, Any]:
         if self._jwks is None:
-            base = self._profile.aws_endpoint_url or f"https://cognito-idp.{self._profile.region}.amazonaws.com"
+            base = (
+                self._profile.aws_endpoint_url
+                or f"https://cognito-idp.{self._profile.region}.amazonaws.com"
+            )
             url = f"{base}/{self._profile.user_pool_id}/.well-known/jwks.json"
             try:
                 response = self._http.get(url, timeout=10)
@@ -82,12 +100,18 @@ class CognitoAuthenticator:
         except (EndpointConnectionError, BotoCoreError) as exc:
             raise NetworkError(f"cannot reach the sign-in service: {exc}") from exc
         except TokenVerificationException as exc:
-            raise AuthError(f"the sign-in service returned tokens that do not verify: {exc}") from exc
+            raise AuthError(
+                f"the sign-in service returned tokens that do not verify: {exc}"
+            ) from exc
         return self._tokens(cognito, username)
 
     def refresh(self, tokens: Tokens) -> Tokens:
-        cognito = self._cognito(tokens.username, id_token=tokens.id_token,
-                                access_token=tokens.access_token, refresh_token=tokens.refresh_token)
+        cognito = self._cognito(
+            tokens.username,
+            id_token=tokens.id_token,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+        )
         try:
             cognito.renew_access_token()
         except ClientError as exc:
@@ -100,10 +124,9 @@ class CognitoAuthenticator:
 
     def sign_out(self, tokens: Tokens) -> None:
         cognito = self._cognito(tokens.username, access_token=tokens.access_token)
-        try:
+        # Signing out locally must work offline too.
+        with contextlib.suppress(ClientError, BotoCoreError):
             cognito.logout()
-        except (ClientError, BotoCoreError):
-            pass  # signing out locally must work offline too
 
 
 def _auth_error(exc: ClientError) -> AuthError:

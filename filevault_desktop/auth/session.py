@@ -14,8 +14,13 @@ REFRESH_MARGIN_S = 120
 
 
 class AuthSession:
-    def __init__(self, authenticator: Authenticator, store: TokenStore, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        store: TokenStore,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._auth = authenticator
         self._store = store
         self._clock = clock

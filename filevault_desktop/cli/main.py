@@ -16,8 +16,13 @@ from filevault_desktop.service import FileVaultService
 
 F = TypeVar("F", bound=Callable[..., Any])
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-profile_option = click.option("--profile", "profile", default=None, metavar="NAME",
-                              help="Which backend profile to use (default: the last one signed in, or 'local').")
+profile_option = click.option(
+    "--profile",
+    "profile",
+    default=None,
+    metavar="NAME",
+    help="Which backend profile to use (default: the last one signed in, or 'local').",
+)
 
 
 def handles_errors(fn: F) -> F:
@@ -60,11 +65,14 @@ def cli() -> None:
 @json_option
 @handles_errors
 def login(profile: str | None, username: str, password_stdin: bool, as_json: bool) -> None:
-    """Sign in (SRP; the password never leaves this machine) and keep the session in the keychain."""
+    """Sign in (SRP: the password never leaves this machine); keep the session in the keychain."""
     password = read_password(password_stdin)
     signed_in = service(profile).login(username, password)
-    emit(signed_in, as_json=as_json,
-         text=f"Signed in as {signed_in.account.username} on profile '{signed_in.profile}'.")
+    emit(
+        signed_in,
+        as_json=as_json,
+        text=f"Signed in as {signed_in.account.username} on profile '{signed_in.profile}'.",
+    )
 
 
 @cli.command()
@@ -85,9 +93,12 @@ def whoami(profile: str | None, as_json: bool) -> None:
     """Show who is signed in, their groups and storage use."""
     info = service(profile).whoami()
     a = info.account
-    emit(info, as_json=as_json,
-         text=f"{a.username} ({', '.join(a.groups) or 'no groups'}) on '{info.profile}': "
-              f"{a.used_bytes:,} of {a.quota_bytes:,} bytes used")
+    emit(
+        info,
+        as_json=as_json,
+        text=f"{a.username} ({', '.join(a.groups) or 'no groups'}) on '{info.profile}': "
+        f"{a.used_bytes:,} of {a.quota_bytes:,} bytes used",
+    )
 
 
 @cli.group()

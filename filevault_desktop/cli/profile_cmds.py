@@ -23,7 +23,9 @@ def show(name: str, as_json: bool) -> None:
     """Show a profile's endpoints and ids."""
     profile = profiles.load(AppPaths.from_env(), name)
     data = profile.to_dict()
-    emit(data, as_json=as_json, text="\n".join(f"{k}: {v}" for k, v in data.items() if v is not None))
+    emit(
+        data, as_json=as_json, text="\n".join(f"{k}: {v}" for k, v in data.items() if v is not None)
+    )
 
 
 @profile_group.command("list")

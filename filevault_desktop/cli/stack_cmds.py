@@ -16,7 +16,9 @@ from filevault_desktop.cli.output import emit, fail
 from filevault_desktop.paths import AppPaths
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Where the stack keeps its state (default: FILEVAULT_STACK_DIR or the user data dir).",
 )
 
@@ -32,25 +34,60 @@ def stack() -> None:
 
 @stack.command()
 @data_dir_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="API port on 127.0.0.1 (0: any free port). The AWS endpoint takes the next one.")
-@click.option("--aws-port", type=click.IntRange(0, 65535), default=None,
-              help="Port of the AWS endpoint (default: --port + 1, or any free port with --port 0).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="API port on 127.0.0.1 (0: any free port). The AWS endpoint takes the next one.",
+)
+@click.option(
+    "--aws-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the AWS endpoint (default: --port + 1, or any free port with --port 0).",
+)
 @click.option("--min-part-size", type=click.IntRange(1024), default=5 * 1024 * 1024, hidden=True)
 @click.option("--single-put-max", type=click.IntRange(0), default=16 * 1024 * 1024, hidden=True)
-@click.option("--quota", type=click.IntRange(0), default=100 * 1024**3, hidden=True,
-              help="Default per-user storage quota in bytes.")
+@click.option(
+    "--quota",
+    type=click.IntRange(0),
+    default=100 * 1024**3,
+    hidden=True,
+    help="Default per-user storage quota in bytes.",
+)
+@click.option(
+    "--demo-user",
+    is_flag=True,
+    help="On first run, create a user 'demo' with a generated password and print it.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
-def up(data_dir: Path | None, port: int, aws_port: int | None, min_part_size: int, single_put_max: int,
-       quota: int, verbose: bool) -> None:
+def up(
+    data_dir: Path | None,
+    port: int,
+    aws_port: int | None,
+    min_part_size: int,
+    single_put_max: int,
+    quota: int,
+    demo_user: bool,
+    verbose: bool,
+) -> None:
     """Run the local stack in the foreground until Ctrl-C (or SIGTERM)."""
     from backend.local.stack import LocalStack
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     directory = _data_dir(data_dir)
-    local = LocalStack(directory, api_port=port, aws_port=aws_port, min_part_size=min_part_size,
-                       single_put_max=single_put_max, default_quota=quota)
+    local = LocalStack(
+        directory,
+        api_port=port,
+        aws_port=aws_port,
+        min_part_size=min_part_size,
+        single_put_max=single_put_max,
+        default_quota=quota,
+    )
     try:
         profile = local.start()
     except (RuntimeError, OSError) as exc:
@@ -63,16 +100,48 @@ def up(data_dir: Path | None, port: int, aws_port: int | None, min_part_size: in
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    click.echo(f"FileVault local stack ready: api {profile.api_url}, aws {profile.aws_endpoint_url}, "
-               f"data {directory}, epoch {profile.epoch}")
-    click.echo("Create a user:  filevault stack add-user NAME --password-stdin\n"
-               "Then sign in:   filevault login --profile local --username NAME")
+    click.echo(
+        f"FileVault local stack ready: api {profile.api_url}, aws {profile.aws_endpoint_url}, "
+        f"data {directory}, epoch {profile.epoch}"
+    )
+    if demo_user:
+        _announce_demo_user(directory)
+    else:
+        click.echo(
+            "Create a user:  filevault stack add-user NAME --password-stdin\n"
+            "Then sign in:   filevault login --profile local --username NAME"
+        )
     sys.stdout.flush()
     while not stop.wait(1.0):
         pass
     click.echo("stopping...")
     local.stop()
     click.echo("stopped")
+
+
+def _announce_demo_user(directory: Path) -> None:
+    import json
+    import secrets
+
+    from backend.local.admin import AdminError, add_user
+    from filevault_desktop.persist import write_atomic
+
+    saved = directory / "demo-credentials.json"
+    if saved.exists():
+        creds = json.loads(saved.read_text("utf-8"))
+    else:
+        creds = {"username": "demo", "password": "Demo-" + secrets.token_urlsafe(9)}
+        try:
+            add_user(directory, creds["username"], creds["password"], admin=True)
+        except AdminError as exc:
+            click.echo(f"could not create the demo user: {exc}", err=True)
+            return
+        write_atomic(saved, json.dumps(creds).encode(), mode=0o600)
+    click.echo(
+        f"Demo user:  {creds['username']}  password: {creds['password']}  (kept in {saved})\n"
+        f"Sign in:    filevault login --profile local --username {creds['username']}\n"
+        "Stop:       Ctrl-C"
+    )
 
 
 @stack.command("add-user")
@@ -82,7 +151,9 @@ def up(data_dir: Path | None, port: int, aws_port: int | None, min_part_size: in
 @data_dir_option
 @json_option
 @handles_errors
-def add_user(username: str, admin: bool, password_stdin: bool, data_dir: Path | None, as_json: bool) -> None:
+def add_user(
+    username: str, admin: bool, password_stdin: bool, data_dir: Path | None, as_json: bool
+) -> None:
     """Create a confirmed user in the running local stack."""
     from backend.local.admin import AdminError, StackNotRunning
     from backend.local.admin import add_user as create

@@ -45,27 +45,48 @@ def services(clock: Clock) -> Iterator[Services]:
         db.create_table(**naming.metadata_table_definition("meta"))
         s3.create_bucket(Bucket="uploads")
         config = BackendConfig(
-            region=REGION, table_name="meta", upload_bucket="uploads", processed_bucket="processed",
-            public_base_url="https://share.example", epoch="e1", min_part_size=1024,
-            single_put_max=4096, default_quota_bytes=1_000_000,
+            region=REGION,
+            table_name="meta",
+            upload_bucket="uploads",
+            processed_bucket="processed",
+            public_base_url="https://share.example",
+            epoch="e1",
+            min_part_size=1024,
+            single_put_max=4096,
+            default_quota_bytes=1_000_000,
         )
-        yield Services(config, MetadataStore(db, "meta", default_quota=1_000_000),
-                       BlobStore(s3, "uploads"), clock=clock)
+        yield Services(
+            config,
+            MetadataStore(db, "meta", default_quota=1_000_000),
+            BlobStore(s3, "uploads"),
+            clock=clock,
+        )
 
 
 class Api:
     """Calls the real Lambda entry point with API Gateway v2 events."""
 
-    def __init__(self, services: Services, sub: str, username: str, groups: list[str] | None = None):
+    def __init__(
+        self, services: Services, sub: str, username: str, groups: list[str] | None = None
+    ):
         self.services = services
         self.claims: dict[str, Any] = {"sub": sub, "username": username, "token_use": "access"}
         if groups:
             self.claims["cognito:groups"] = "[" + " ".join(groups) + "]"
 
-    def call(self, method: str, path: str, body: Any = None, *, route: str | None = None,
-             params: dict[str, str] | None = None, query: dict[str, str] | None = None,
-             headers: dict[str, str] | None = None, raw_body: str | None = None,
-             auth: bool = True) -> tuple[int, Any, dict[str, str]]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        route: str | None = None,
+        params: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        raw_body: str | None = None,
+        auth: bool = True,
+    ) -> tuple[int, Any, dict[str, str]]:
         event = {
             "version": "2.0",
             "routeKey": f"{method} {route or path}",
@@ -73,7 +94,9 @@ class Api:
             "headers": headers or {},
             "queryStringParameters": query,
             "pathParameters": params,
-            "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+            "body": raw_body
+            if raw_body is not None
+            else (json.dumps(body) if body is not None else None),
             "isBase64Encoded": False,
             "requestContext": {"http": {"method": method, "path": path}},
         }
@@ -108,7 +131,9 @@ def put_bytes(services: Services, upload: dict[str, Any], data: bytes) -> list[d
     size = upload["part_size"]
     for n in range(1, upload["part_count"] + 1):
         chunk = data[(n - 1) * size : n * size]
-        out = s3.upload_part(Bucket="uploads", Key=key, UploadId=record.s3_upload_id, PartNumber=n, Body=chunk)
+        out = s3.upload_part(
+            Bucket="uploads", Key=key, UploadId=record.s3_upload_id, PartNumber=n, Body=chunk
+        )
         parts.append({"part_number": n, "etag": out["ETag"].strip('"')})
     return parts
 
@@ -122,7 +147,12 @@ def upload_file(api: Api, path: str, data: bytes, **extra: Any) -> dict[str, Any
     assert status == 201, up
     up["_sub"] = api.claims["sub"]
     parts = put_bytes(api.services, up, data)
-    status, done, _ = api.call("POST", f"/uploads/{up['upload_id']}/complete", {"parts": parts},
-                               route="/uploads/{upload_id}/complete", params={"upload_id": up["upload_id"]})
+    status, done, _ = api.call(
+        "POST",
+        f"/uploads/{up['upload_id']}/complete",
+        {"parts": parts},
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": up["upload_id"]},
+    )
     assert status == 200, done
     return done

@@ -13,8 +13,12 @@ def test_small_upload_then_list_and_get(alice: Api) -> None:
     status, page, _ = alice.call("GET", "/files", query={"prefix": "docs/"})
     assert status == 200
     assert [f["path"] for f in page["items"]] == ["docs/a.txt"]
-    status, meta, _ = alice.call("GET", f"/files/{done['file_id']}", route="/files/{file_id}",
-                                 params={"file_id": done["file_id"]})
+    status, meta, _ = alice.call(
+        "GET",
+        f"/files/{done['file_id']}",
+        route="/files/{file_id}",
+        params={"file_id": done["file_id"]},
+    )
     assert status == 200 and meta["content_type"] == "text/plain"
 
 
@@ -25,8 +29,13 @@ def test_multipart_upload_verifies_parts(alice: Api) -> None:
     up["_sub"] = "sub-alice"
     parts = put_bytes(alice.services, up, data)
     parts[0]["etag"] = "0" * 32
-    status, err, _ = alice.call("POST", f"/uploads/{up['upload_id']}/complete", {"parts": parts},
-                                route="/uploads/{upload_id}/complete", params={"upload_id": up["upload_id"]})
+    status, err, _ = alice.call(
+        "POST",
+        f"/uploads/{up['upload_id']}/complete",
+        {"parts": parts},
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": up["upload_id"]},
+    )
     assert status == 400 and err["code"] == "part_mismatch"
 
 
@@ -36,18 +45,38 @@ def test_multipart_missing_part_is_refused(alice: Api) -> None:
     up["_sub"] = "sub-alice"
     record = alice.services.store.upload("sub-alice", up["upload_id"])
     assert record is not None
-    alice.services.uploads._s3.upload_part(Bucket="uploads", Key=record.blob_key,
-                                           UploadId=record.s3_upload_id, PartNumber=1,
-                                           Body=data[: up["part_size"]])
-    status, err, _ = alice.call("POST", f"/uploads/{up['upload_id']}/complete", {},
-                                route="/uploads/{upload_id}/complete", params={"upload_id": up["upload_id"]})
+    alice.services.uploads._s3.upload_part(
+        Bucket="uploads",
+        Key=record.blob_key,
+        UploadId=record.s3_upload_id,
+        PartNumber=1,
+        Body=data[: up["part_size"]],
+    )
+    status, err, _ = alice.call(
+        "POST",
+        f"/uploads/{up['upload_id']}/complete",
+        {},
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": up["upload_id"]},
+    )
     assert status == 400 and err["code"] == "parts_missing"
 
 
 @pytest.mark.parametrize(
     "path",
-    ["../etc/passwd", "/abs", "a//b", "a/./b", "bad\x00name", "tab\there", "x" * 1025, "a\\b", "C:/x",
-     "", "dir/"],
+    [
+        "../etc/passwd",
+        "/abs",
+        "a//b",
+        "a/./b",
+        "bad\x00name",
+        "tab\there",
+        "x" * 1025,
+        "a\\b",
+        "C:/x",
+        "",
+        "dir/",
+    ],
 )
 def test_bad_paths_are_400(alice: Api, path: str) -> None:
     status, err, _ = alice.call("POST", "/uploads", {"path": path, "size": 1})
@@ -63,9 +92,16 @@ def test_nfc_normalization(alice: Api) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["not json", "[1,2]", '{"path": "a", "size": -1}', '{"path": "a", "size": "1"}',
-     '{"path": "a", "size": 1, "extra": true}', '{"path": 5, "size": 1}',
-     '{"path": "a", "size": 1, "content_type": "nope"}', '{"size": 1}'],
+    [
+        "not json",
+        "[1,2]",
+        '{"path": "a", "size": -1}',
+        '{"path": "a", "size": "1"}',
+        '{"path": "a", "size": 1, "extra": true}',
+        '{"path": 5, "size": 1}',
+        '{"path": "a", "size": 1, "content_type": "nope"}',
+        '{"size": 1}',
+    ],
 )
 def test_bad_bodies_are_400(alice: Api, body: str) -> None:
     status, err, _ = alice.call("POST", "/uploads", raw_body=body)
@@ -80,9 +116,13 @@ def test_quota_enforced_before_upload(alice: Api) -> None:
 
 def test_expected_version_conflicts(alice: Api) -> None:
     first = upload_file(alice, "c.txt", b"one")
-    status, err, _ = alice.call("POST", "/uploads", {"path": "c.txt", "size": 3, "expected_version": None})
+    status, err, _ = alice.call(
+        "POST", "/uploads", {"path": "c.txt", "size": 3, "expected_version": None}
+    )
     assert status == 409
-    status, err, _ = alice.call("POST", "/uploads", {"path": "c.txt", "size": 3, "expected_version": "vnope"})
+    status, err, _ = alice.call(
+        "POST", "/uploads", {"path": "c.txt", "size": 3, "expected_version": "vnope"}
+    )
     assert status == 409 and err["details"]["current_version"] == first["version_id"]
     second = upload_file(alice, "c.txt", b"two", expected_version=first["version_id"])
     assert second["file_id"] == first["file_id"] and second["version_id"] != first["version_id"]
@@ -97,9 +137,13 @@ def test_racing_uploads_to_one_path_loser_gets_409(alice: Api) -> None:
         ups.append(up)
     results = []
     for up in ups:
-        status, body, _ = alice.call("POST", f"/uploads/{up['upload_id']}/complete", {},
-                                     route="/uploads/{upload_id}/complete",
-                                     params={"upload_id": up["upload_id"]})
+        status, _body, _ = alice.call(
+            "POST",
+            f"/uploads/{up['upload_id']}/complete",
+            {},
+            route="/uploads/{upload_id}/complete",
+            params={"upload_id": up["upload_id"]},
+        )
         results.append(status)
     assert results == [200, 409]
 
@@ -111,11 +155,17 @@ def _fid(api: Api, path: str, data: bytes = b"data") -> str:
 def test_move_is_metadata_only_and_conflicts(alice: Api) -> None:
     a = _fid(alice, "a.txt")
     _fid(alice, "b.txt")
-    status, moved, _ = alice.call("PATCH", f"/files/{a}", {"path": "dir/a2.txt"}, route="/files/{file_id}",
-                                  params={"file_id": a})
+    status, moved, _ = alice.call(
+        "PATCH",
+        f"/files/{a}",
+        {"path": "dir/a2.txt"},
+        route="/files/{file_id}",
+        params={"file_id": a},
+    )
     assert status == 200 and moved["path"] == "dir/a2.txt"
-    status, err, _ = alice.call("PATCH", f"/files/{a}", {"path": "b.txt"}, route="/files/{file_id}",
-                                params={"file_id": a})
+    status, _err, _ = alice.call(
+        "PATCH", f"/files/{a}", {"path": "b.txt"}, route="/files/{file_id}", params={"file_id": a}
+    )
     assert status == 409
     record = alice.services.store.file("sub-alice", a)
     assert record is not None and record.blob_key.endswith(record.version_id)
@@ -127,12 +177,20 @@ def test_trash_restore_and_versions(alice: Api, clock: Clock) -> None:
     second = upload_file(alice, "v.txt", b"two!")
     fid = first["file_id"]
     p = {"file_id": fid}
-    status, versions, _ = alice.call("GET", f"/files/{fid}/versions", route="/files/{file_id}/versions", params=p)
-    assert [v["version_id"] for v in versions["items"]] == [second["version_id"], first["version_id"]]
+    status, versions, _ = alice.call(
+        "GET", f"/files/{fid}/versions", route="/files/{file_id}/versions", params=p
+    )
+    assert [v["version_id"] for v in versions["items"]] == [
+        second["version_id"],
+        first["version_id"],
+    ]
     assert versions["items"][0]["current"] is True
     status, restored, _ = alice.call(
-        "POST", "x", route="/files/{file_id}/versions/{version_id}/restore",
-        params={"file_id": fid, "version_id": first["version_id"]})
+        "POST",
+        "x",
+        route="/files/{file_id}/versions/{version_id}/restore",
+        params={"file_id": fid, "version_id": first["version_id"]},
+    )
     assert status == 200 and restored["size"] == 3
     status, trashed, _ = alice.call("DELETE", "x", route="/files/{file_id}", params=p)
     assert status == 200 and trashed["state"] == "trashed"
@@ -151,9 +209,10 @@ def test_changes_feed_is_ordered_with_epoch(alice: Api) -> None:
     alice.call("PATCH", "x", {"path": "two.txt"}, route="/files/{file_id}", params={"file_id": a})
     alice.call("DELETE", "x", route="/files/{file_id}", params={"file_id": a})
     status, page, _ = alice.call("GET", "/changes", query={"cursor": start["cursor"]})
+    assert status == 200
     assert [c["op"] for c in page["changes"]] == ["upsert", "move", "delete"]
     assert [c["seq"] for c in page["changes"]] == [1, 2, 3]
-    status, empty, _ = alice.call("GET", "/changes", query={"cursor": page["cursor"]})
+    _status, empty, _ = alice.call("GET", "/changes", query={"cursor": page["cursor"]})
     assert empty["changes"] == [] and empty["cursor"] == page["cursor"]
 
 
@@ -163,11 +222,19 @@ def _share(api: Api, fid: str, **extra: Any) -> dict[str, Any]:
     return share
 
 
-def _resolve(api: Api, share: dict[str, Any], password: str | None = None) -> tuple[int, Any, dict[str, str]]:
+def _resolve(
+    api: Api, share: dict[str, Any], password: str | None = None
+) -> tuple[int, Any, dict[str, str]]:
     token = share["url"].rsplit("/", 1)[1]
     headers = {"x-share-password": password} if password else {}
-    return api.call("GET", f"/s/{token}", route="/s/{token}", params={"token": token}, headers=headers,
-                    auth=False)
+    return api.call(
+        "GET",
+        f"/s/{token}",
+        route="/s/{token}",
+        params={"token": token},
+        headers=headers,
+        auth=False,
+    )
 
 
 def test_share_lifecycle(alice: Api, clock: Clock) -> None:
@@ -176,7 +243,9 @@ def test_share_lifecycle(alice: Api, clock: Clock) -> None:
     assert share["state"] == "active"
     status, _, headers = _resolve(alice, share)
     assert status == 302 and "location" in headers
-    status, _, _ = alice.call("DELETE", "x", route="/shares/{share_id}", params={"share_id": share["share_id"]})
+    status, _, _ = alice.call(
+        "DELETE", "x", route="/shares/{share_id}", params={"share_id": share["share_id"]}
+    )
     assert status == 200
     status, err, _ = _resolve(alice, share)
     assert status == 410 and err["code"] == "share_revoked"
@@ -198,7 +267,9 @@ def test_share_password_and_limit(alice: Api) -> None:
 
 def test_share_expiry_bounds(alice: Api) -> None:
     fid = _fid(alice, "e.txt")
-    status, err, _ = alice.call("POST", "/shares", {"file_id": fid, "expires_in_seconds": 8 * 24 * 3600})
+    status, _err, _ = alice.call(
+        "POST", "/shares", {"file_id": fid, "expires_in_seconds": 8 * 24 * 3600}
+    )
     assert status == 400
     share = _share(alice, fid)
     assert share["expires_at"] > share["created_at"]
@@ -226,7 +297,12 @@ def test_cross_user_isolation(alice: Api, bob: Api) -> None:
         ("GET", "/files/{file_id}/versions", p, None),
         ("PATCH", "/files/{file_id}", p, {"path": "stolen.txt"}),
         ("DELETE", "/files/{file_id}", p, None),
-        ("POST", "/files/{file_id}/versions/{version_id}/restore", {**p, "version_id": done["version_id"]}, None),
+        (
+            "POST",
+            "/files/{file_id}/versions/{version_id}/restore",
+            {**p, "version_id": done["version_id"]},
+            None,
+        ),
         ("POST", "/trash/{file_id}/restore", p, None),
         ("DELETE", "/shares/{share_id}", {"share_id": share["share_id"]}, None),
     ]
@@ -243,7 +319,12 @@ def test_cross_user_isolation(alice: Api, bob: Api) -> None:
     status, up, _ = alice.call("POST", "/uploads", {"path": "pending.txt", "size": 3})
     u = {"upload_id": up["upload_id"]}
     assert bob.call("POST", "x", {}, route="/uploads/{upload_id}/complete", params=u)[0] == 404
-    assert bob.call("POST", "x", {"part_numbers": [1]}, route="/uploads/{upload_id}/parts", params=u)[0] == 404
+    assert (
+        bob.call("POST", "x", {"part_numbers": [1]}, route="/uploads/{upload_id}/parts", params=u)[
+            0
+        ]
+        == 404
+    )
     assert bob.call("DELETE", "x", route="/uploads/{upload_id}", params=u)[0] == 404
     # And Alice's file is untouched.
     status, meta, _ = alice.call("GET", "x", route="/files/{file_id}", params=p)
@@ -252,13 +333,14 @@ def test_cross_user_isolation(alice: Api, bob: Api) -> None:
 
 def test_complete_is_idempotent(alice: Api) -> None:
     status, up, _ = alice.call("POST", "/uploads", {"path": "i.txt", "size": 2})
+    assert status == 201
     up["_sub"] = "sub-alice"
     put_bytes(alice.services, up, b"hi")
     route, params = "/uploads/{upload_id}/complete", {"upload_id": up["upload_id"]}
     first = alice.call("POST", "x", {}, route=route, params=params)
     again = alice.call("POST", "x", {}, route=route, params=params)
     assert first[0] == again[0] == 200 and first[1]["version_id"] == again[1]["version_id"]
-    status, me, _ = alice.call("GET", "/me")
+    _status, me, _ = alice.call("GET", "/me")
     assert me["used_bytes"] == 2
 
 
@@ -266,6 +348,11 @@ def test_size_mismatch_is_refused(alice: Api) -> None:
     status, up, _ = alice.call("POST", "/uploads", {"path": "short.txt", "size": 10})
     up["_sub"] = "sub-alice"
     put_bytes(alice.services, up, b"short")
-    status, err, _ = alice.call("POST", "x", {}, route="/uploads/{upload_id}/complete",
-                                params={"upload_id": up["upload_id"]})
+    status, err, _ = alice.call(
+        "POST",
+        "x",
+        {},
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": up["upload_id"]},
+    )
     assert status == 400 and err["code"] == "size_mismatch"

@@ -10,7 +10,9 @@ from filevault_desktop.service import FileVaultService
 OCTET = {"Content-Type": "application/octet-stream"}
 
 
-def upload_bytes(svc: FileVaultService, path: str, data: bytes, **expected: str | None) -> RemoteFile:
+def upload_bytes(
+    svc: FileVaultService, path: str, data: bytes, **expected: str | None
+) -> RemoteFile:
     ticket = svc.api.initiate_upload(path, len(data), **expected)
     parts = []
     for part in ticket.parts:

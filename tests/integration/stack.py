@@ -53,14 +53,35 @@ class RunningStack:
         raise RuntimeError("no VmRSS")
 
 
-def start_stack(data_dir: Path, *, min_part_size: int = MiB, single_put_max: int = 2 * MiB,
-                quota: int = 2 * 1024 * MiB) -> RunningStack:
+def start_stack(
+    data_dir: Path,
+    *,
+    min_part_size: int = MiB,
+    single_put_max: int = 2 * MiB,
+    quota: int = 2 * 1024 * MiB,
+) -> RunningStack:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
-    cmd = [sys.executable, "-m", "filevault_desktop", "stack", "up", "--data-dir", str(data_dir),
-           "--port", "0", "--min-part-size", str(min_part_size),
-           "--single-put-max", str(single_put_max), "--quota", str(quota)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    cmd = [
+        sys.executable,
+        "-m",
+        "filevault_desktop",
+        "stack",
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        "0",
+        "--min-part-size",
+        str(min_part_size),
+        "--single-put-max",
+        str(single_put_max),
+        "--quota",
+        str(quota),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     lines: list[str] = []
     ready = threading.Event()
 
@@ -68,7 +89,7 @@ def start_stack(data_dir: Path, *, min_part_size: int = MiB, single_put_max: int
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if "ready" in line:
+            if line.startswith("FileVault local stack ready"):
                 ready.set()
 
     threading.Thread(target=pump, daemon=True).start()

@@ -39,9 +39,13 @@ def test_unknown_user_is_refused(stack: RunningStack, tmp_path: Path) -> None:
 def _claims(stack: RunningStack, **overrides: object) -> dict[str, object]:
     now = int(time.time())
     claims: dict[str, object] = {
-        "sub": "forged-sub", "token_use": "access", "client_id": stack.profile["client_id"],
+        "sub": "forged-sub",
+        "token_use": "access",
+        "client_id": stack.profile["client_id"],
         "iss": f"https://cognito-idp.us-east-1.amazonaws.com/{stack.profile['user_pool_id']}",
-        "iat": now, "exp": now + 600, "username": "mallory",
+        "iat": now,
+        "exp": now + 600,
+        "username": "mallory",
     }
     claims.update(overrides)
     return claims
@@ -53,7 +57,9 @@ def _stack_key(stack: RunningStack) -> object:
 
 
 def _get_me(stack: RunningStack, token: str) -> int:
-    return requests.get(stack.api_url + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+    return requests.get(
+        stack.api_url + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).status_code
 
 
 def test_gateway_checks_signature_issuer_client_and_expiry(stack: RunningStack) -> None:
@@ -61,11 +67,17 @@ def test_gateway_checks_signature_issuer_client_and_expiry(stack: RunningStack) 
     headers = {"kid": "dummy"}
     good = jwt.encode(_claims(stack), key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
     assert _get_me(stack, good) == 200
-    expired = jwt.encode(_claims(stack, exp=int(time.time()) - 60), key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
+    expired = jwt.encode(
+        _claims(stack, exp=int(time.time()) - 60), key, algorithm="RS256", headers=headers
+    )  # type: ignore[arg-type]
     assert _get_me(stack, expired) == 401
-    other_client = jwt.encode(_claims(stack, client_id="someone-else"), key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
+    other_client = jwt.encode(
+        _claims(stack, client_id="someone-else"), key, algorithm="RS256", headers=headers
+    )  # type: ignore[arg-type]
     assert _get_me(stack, other_client) == 401
-    other_issuer = jwt.encode(_claims(stack, iss="https://evil.example/pool"), key, algorithm="RS256", headers=headers)  # type: ignore[arg-type]
+    other_issuer = jwt.encode(
+        _claims(stack, iss="https://evil.example/pool"), key, algorithm="RS256", headers=headers
+    )  # type: ignore[arg-type]
     assert _get_me(stack, other_issuer) == 401
     assert _get_me(stack, good[:-4] + "AAAA") == 401
     assert _get_me(stack, "not-a-jwt") == 401

@@ -144,12 +144,13 @@ def test_ranges(s3: Any) -> None:
     assert got["Body"].read() == body[10:20]
     assert got["ContentRange"] == f"bytes 10-19/{len(body)}"
     assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
-    assert s3.get_object(Bucket="vault", Key="r", Range="bytes=10000-")["Body"].read() == (
-        body[10000:]
+    assert (
+        s3.get_object(Bucket="vault", Key="r", Range="bytes=10000-")["Body"].read()
+        == (body[10000:])
     )
     assert s3.get_object(Bucket="vault", Key="r", Range="bytes=-7")["Body"].read() == body[-7:]
-    assert s3.get_object(Bucket="vault", Key="r", Range="bytes=5-99999")["Body"].read() == (
-        body[5:]
+    assert (
+        s3.get_object(Bucket="vault", Key="r", Range="bytes=5-99999")["Body"].read() == (body[5:])
     )
     with pytest.raises(ClientError) as excinfo:
         s3.get_object(Bucket="vault", Key="r", Range=f"bytes={len(body)}-")
@@ -251,7 +252,7 @@ def _parts(count: int, size: int) -> list[bytes]:
 
 
 def test_multipart_upload(s3: Any, server: Server) -> None:
-    parts = _parts(3, MIN_PART) + [b"tail"]
+    parts = [*_parts(3, MIN_PART), b"tail"]
     upload = s3.create_multipart_upload(Bucket="vault", Key="big", ContentType="video/mp4")
     upload_id = upload["UploadId"]
     done = []
@@ -279,6 +280,13 @@ def test_multipart_upload(s3: Any, server: Server) -> None:
     ranged = s3.get_object(Bucket="vault", Key="big", Range=f"bytes={MIN_PART - 5}-{MIN_PART + 4}")
     assert ranged["Body"].read() == whole[MIN_PART - 5 : MIN_PART + 5]
     assert s3.list_multipart_uploads(Bucket="vault").get("Uploads", []) == []
+    by_part = s3.get_object(Bucket="vault", Key="big", PartNumber=2)
+    assert by_part["Body"].read() == parts[1]
+    assert by_part["PartsCount"] == 4
+    assert by_part["ContentRange"] == f"bytes {MIN_PART}-{2 * MIN_PART - 1}/{len(whole)}"
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_object(Bucket="vault", Key="big", PartNumber=5)
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
     assert server.events[-1].event_name == "ObjectCreated:CompleteMultipartUpload"
     assert server.events[-1].size == len(whole)
 
@@ -326,7 +334,7 @@ def test_multipart_errors(s3: Any) -> None:
 
 
 def test_multipart_with_checksums(s3: Any) -> None:
-    parts = _parts(2, MIN_PART) + [b"end"]
+    parts = [*_parts(2, MIN_PART), b"end"]
     upload_id = s3.create_multipart_upload(Bucket="vault", Key="ck", ChecksumAlgorithm="SHA256")[
         "UploadId"
     ]
@@ -479,8 +487,8 @@ def test_expect_continue_is_sent_only_when_the_body_is_wanted(s3: Any, server: S
 def test_presigned_put_with_form_content_type(s3: Any, server: Server) -> None:
     # urllib's default Content-Type broke moto; the body must still be stored raw.
     url = s3.generate_presigned_url("put_object", Params={"Bucket": "vault", "Key": "form"})
-    request = urllib.request.Request(url, data=b"a=1&b=2", method="PUT")  # noqa: S310
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback
+    request = urllib.request.Request(url, data=b"a=1&b=2", method="PUT")
+    with urllib.request.urlopen(request) as response:
         assert response.status == 200
     assert s3.get_object(Bucket="vault", Key="form")["Body"].read() == b"a=1&b=2"
 
@@ -533,8 +541,17 @@ def test_large_multipart_keeps_server_memory_flat(tmp_path: Path) -> None:
     """64 MiB up and down: the server's peak RSS grows far less than the object."""
     part_size = 8 * 1024 * 1024
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.local.s3", "--root", str(tmp_path / "s3"),
-         "--min-part-size", str(part_size), "--bucket", "mem"],
+        [
+            sys.executable,
+            "-m",
+            "backend.local.s3",
+            "--root",
+            str(tmp_path / "s3"),
+            "--min-part-size",
+            str(part_size),
+            "--bucket",
+            "mem",
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -52,9 +52,7 @@ def _verify_url(
 ) -> Any:
     parts = _parts(url)
     all_headers = {"host": parts["host"], **(headers or {})}
-    return (verifier or _verifier()).verify(
-        method=method, headers=all_headers, body=None, **parts
-    )
+    return (verifier or _verifier()).verify(method=method, headers=all_headers, body=None, **parts)
 
 
 def _presign(operation: str, expires: int = 3600, **params: Any) -> str:
@@ -166,9 +164,7 @@ def test_presigned_tampered_host_fails() -> None:
     url = _presign("get_object", Key="k")
     parts = _parts(url)
     with pytest.raises(SignatureError) as excinfo:
-        _verifier().verify(
-            method="GET", headers={"host": "evil.example:9000"}, body=None, **parts
-        )
+        _verifier().verify(method="GET", headers={"host": "evil.example:9000"}, body=None, **parts)
     assert _code(excinfo) == "SignatureDoesNotMatch"
 
 
@@ -363,8 +359,22 @@ def test_header_auth_non_s3_path_is_double_encoded() -> None:
     _verifier().verify(**request)
 
 
-def test_boto3_client_request_verifies() -> None:
-    """A request exactly as a boto3 client sends it (captured before the wire)."""
+@pytest.mark.parametrize(
+    ("operation", "event", "params"),
+    [
+        ("list_objects_v2", "ListObjectsV2", {"Prefix": "users/a b/", "Delimiter": "/"}),
+        (
+            "put_object",
+            "PutObject",
+            {"Key": "users/a/é x.bin", "Body": b"data", "Metadata": {"a": "1"}},
+        ),
+        ("get_object", "GetObject", {"Key": "users/a/f", "Range": "bytes=0-9"}),
+        ("upload_part", "UploadPart", {"Key": "k", "UploadId": "u", "PartNumber": 2, "Body": b"x"}),
+        ("delete_objects", "DeleteObjects", {"Delete": {"Objects": [{"Key": "a"}]}}),
+    ],
+)
+def test_boto3_client_request_verifies(operation: str, event: str, params: dict[str, Any]) -> None:
+    """Requests exactly as a boto3 client sends them (captured before the wire)."""
     client = _s3()
     captured: dict[str, Any] = {}
 
@@ -382,12 +392,15 @@ def test_boto3_client_request_verifies() -> None:
         )
         raise _Stop
 
-    client.meta.events.register("before-send.s3.ListObjectsV2", capture)
+    client.meta.events.register(f"before-send.s3.{event}", capture)
     with pytest.raises(_Stop):
-        client.list_objects_v2(Bucket="uploads", Prefix="users/a b/", Delimiter="/")
+        getattr(client, operation)(Bucket="uploads", **params)
     captured["headers"]["host"] = captured["host"]
     verified = _verifier().verify(body=None, **captured)
-    assert verified.payload_hash == hashlib.sha256(b"").hexdigest()
+    assert verified.payload_hash == captured["headers"]["x-amz-content-sha256"]
+    tampered = {**captured, "raw_path": captured["raw_path"] + "x"}
+    with pytest.raises(SignatureError):
+        _verifier().verify(body=None, **tampered)
 
 
 class _Stop(Exception):

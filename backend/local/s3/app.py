@@ -163,7 +163,6 @@ class S3App:
             )
         response.headers["x-amz-request-id"] = request_id
         response.headers["x-amz-id-2"] = request_id
-        response.headers.setdefault("Server", "FileVaultLocalS3")
         result: Iterable[bytes] = response(environ, start_response)
         return result
 
@@ -306,24 +305,33 @@ class S3App:
         return _xml(xmlio.copy_result(info))
 
     def get_object(self, request: Request, bucket: str, key: str) -> Response:
-        byte_range = parse_range(request.headers.get("Range"))
-        info, body = self.store.open_object(bucket, key, byte_range)
+        raw_part = request.args.get("partNumber")
+        part_number = None
+        if raw_part is not None:
+            if not raw_part.isdigit():
+                raise S3Error("InvalidArgument", "Part number must be an integer")
+            part_number = int(raw_part)
+        byte_range = None if part_number else parse_range(request.headers.get("Range"))
+        info, body = self.store.open_object(bucket, key, byte_range, part_number=part_number)
+        partial = byte_range is not None or part_number is not None
         try:
             status = self._preconditions(request, info)
-            headers = self._object_headers(request, info, ranged=byte_range is not None)
+            headers = self._object_headers(request, info, ranged=partial)
             if status == 304:
                 body.close()
                 return Response(status=304, headers=_only(headers, ("ETag", "Last-Modified")))
-            if byte_range is not None:
+            if part_number is not None:
+                headers["x-amz-mp-parts-count"] = str(info.parts_count or 1)
+            if partial:
                 headers["Content-Range"] = f"bytes {body.start}-{body.end - 1}/{info.size}"
             headers["Content-Length"] = str(len(body))
             if request.method == "HEAD":
                 body.close()
-                return Response(status=206 if byte_range else 200, headers=headers)
+                return Response(status=206 if partial else 200, headers=headers)
             # The body iterates over blob files chunk by chunk; the WSGI server
             # calls its close(), which releases the blobs' pins.
             return Response(
-                body, status=206 if byte_range else 200, headers=headers, direct_passthrough=True
+                body, status=206 if partial else 200, headers=headers, direct_passthrough=True
             )
         except BaseException:
             body.close()
@@ -367,8 +375,6 @@ class S3App:
         for param, header in _RESPONSE_OVERRIDES.items():
             if param in request.args:
                 headers[header] = request.args[param]
-        if info.parts_count:
-            headers["x-amz-mp-parts-count"] = str(info.parts_count)
         # S3 returns the stored checksum only for whole-object reads, on request.
         checksum_mode = request.headers.get("x-amz-checksum-mode", "").upper()
         if checksum_mode == "ENABLED" and not ranged and info.checksum_algorithm:

@@ -20,6 +20,7 @@ _STATUS: Final[dict[str, int]] = {
     "InvalidChunkSizeError": 400,
     "InvalidDigest": 400,
     "InvalidPart": 400,
+    "InvalidPartNumber": 416,
     "InvalidPartOrder": 400,
     "InvalidRange": 416,
     "InvalidRequest": 400,

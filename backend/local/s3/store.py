@@ -491,12 +491,25 @@ class ObjectStore:
             return self._get_object(self._db, bucket, key)
 
     def open_object(
-        self, bucket: str, key: str, byte_range: ByteRange | None = None
+        self,
+        bucket: str,
+        key: str,
+        byte_range: ByteRange | None = None,
+        *,
+        part_number: int | None = None,
     ) -> tuple[ObjectInfo, ObjectBody]:
-        """The object and a streaming body for the requested range (close it when done)."""
+        """The object and a streaming body for a byte range or one of its parts.
+
+        Close the body when done (a WSGI server does, through the response).
+        """
         with self._lock:
             info = self._get_object(self._db, bucket, key)
-            start, end = byte_range.resolve(info.size) if byte_range else (0, info.size)
+            if part_number is not None:
+                start, end = _part_span(info, part_number)
+            elif byte_range is not None:
+                start, end = byte_range.resolve(info.size)
+            else:
+                start, end = 0, info.size
             # Pinned while the lock is held, so a concurrent overwrite cannot
             # delete these blobs between our read of the row and of the files.
             body = ObjectBody(self._blobs, info.segments, start, end)
@@ -610,13 +623,16 @@ class ObjectStore:
                 cursor, inclusive = _skip_past(start_after[: cut + len(delimiter)]), True
         truncated = False
         last: str | None = None
+        # Each common prefix restarts the scan past its keys, so start with small
+        # batches and grow them while no prefix interrupts (plain listings).
+        batch = 64
         with self._lock:
             self._require_bucket(self._db, bucket)
         while not truncated:
             with self._lock:
                 rows = self._db.execute(
                     _SQL_LIST_OBJECTS[inclusive],
-                    (bucket, cursor, _LIST_BATCH),
+                    (bucket, cursor, batch),
                 ).fetchall()
             if not rows:
                 break
@@ -639,8 +655,9 @@ class ObjectStore:
                 contents.append(_object_from_row(row))
                 last = key
                 cursor, inclusive = key, False
-            if not rows or (not restart and not truncated and len(rows) < _LIST_BATCH):
+            if not rows or (not restart and not truncated and len(rows) < batch):
                 break
+            batch = 64 if restart else min(batch * 2, _LIST_BATCH)
         return ObjectListing(
             contents=tuple(contents),
             common_prefixes=tuple(prefixes),
@@ -923,6 +940,15 @@ class ObjectStore:
             next_key_marker=last.key if last else "",
             next_upload_id_marker=last.upload_id if last else "",
         )
+
+
+def _part_span(info: ObjectInfo, part_number: int) -> tuple[int, int]:
+    """[start, end) of part ``part_number`` (a single-PUT object is one part)."""
+    sizes = [size for _, size in info.segments] if info.parts_count else [info.size]
+    if not 1 <= part_number <= len(sizes):
+        raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable")
+    start = sum(sizes[: part_number - 1])
+    return start, start + sizes[part_number - 1]
 
 
 def _preferred_algorithm(algorithms: set[str]) -> str | None:

@@ -1,0 +1,45 @@
+# The two commands that matter: `make run` and `make test`. Each sets up .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS := local,dev
+
+.PHONY: run test lint typecheck unit integration bench stack clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+## Start the local stack (creating a demo user on first run) and say how to sign in.
+run: $(STAMP)
+	$(BIN)/filevault stack up --demo-user
+
+## Lint, type-check and run every test suite except the benchmarks.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest tests --ignore=tests/benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/backend
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+## Benchmarks (not part of `make test`); results land in bench-results/.
+bench: $(STAMP)
+	$(BIN)/pytest tests/benchmarks -s -p no:randomly --timeout 3600
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache bench-results
