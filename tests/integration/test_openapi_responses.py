@@ -106,7 +106,8 @@ def _operation_id(method: str, path: str) -> str:
 
 
 def _upload(api: Api, path: str, content: bytes, **extra: Any) -> dict[str, Any]:
-    ticket = api.call("POST", "/uploads", 201, json_body={"path": path, "size": len(content), **extra})
+    body = {"path": path, "size": len(content), **extra}
+    ticket = api.call("POST", "/uploads", 201, json_body=body)
     assert ticket["mode"] == "single"
     assert [p["part_number"] for p in ticket["parts"]] == [1]
     put = requests.put(ticket["parts"][0]["url"], data=content, headers=OCTET, timeout=30)
@@ -129,7 +130,8 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     # --- upload, list, get, versions
     first = _upload(api, "docs/report.txt", b"hello world", content_type="text/plain")
     assert first["state"] == "active" and first["trashed_at"] is None
-    second = _upload(api, "docs/report.txt", b"hello again, world", expected_version=first["version_id"])
+    second = _upload(api, "docs/report.txt", b"hello again, world",
+                     expected_version=first["version_id"])
     assert second["file_id"] == first["file_id"]
     other = _upload(api, "photos/cat.jpg", b"\xff\xd8\xff", content_type="image/jpeg",
                     expected_version=None)
@@ -158,7 +160,8 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
 
     # --- move, download
     moved = api.call("PATCH", f"/files/{first['file_id']}", 200,
-                     json_body={"path": "archive/report.txt", "expected_version": restored["version_id"]})
+                     json_body={"path": "archive/report.txt",
+                                "expected_version": restored["version_id"]})
     assert moved["path"] == "archive/report.txt" and moved["name"] == "report.txt"
     download = api.call("GET", f"/files/{first['file_id']}/download", 200)
     assert download["file"]["file_id"] == first["file_id"]
@@ -169,7 +172,8 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
         "file_id": first["file_id"], "expires_in_seconds": 3600, "password": "s3cret-pw",
         "max_downloads": 5,
     })
-    assert share["has_password"] and share["state"] == "active" and share["path"] == "archive/report.txt"
+    assert share["has_password"] and share["state"] == "active"
+    assert share["path"] == "archive/report.txt"
     token = share["url"].rsplit("/", 1)[1]
     public.call("GET", f"/s/{token}", 401)
     public.call("GET", f"/s/{token}", 403, headers={"X-Share-Password": "wrong-password"})
@@ -177,7 +181,8 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     assert requests.get(redirect.headers["Location"], timeout=30).content == b"hello world"
     public.call("GET", f"/s/{token}", 302, params={"password": "s3cret-pw"})
 
-    once = api.call("POST", "/shares", 201, json_body={"file_id": other["file_id"], "max_downloads": 1})
+    once = api.call("POST", "/shares", 201,
+                    json_body={"file_id": other["file_id"], "max_downloads": 1})
     once_token = once["url"].rsplit("/", 1)[1]
     public.call("GET", f"/s/{once_token}", 302)
     public.call("GET", f"/s/{once_token}", 410)
@@ -221,7 +226,8 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     assert feed["has_more"] is False and feed["cursor"] == str(len(ops))
     api.call("GET", "/changes", 200, params={"cursor": "2", "limit": "2"})
     latest = api.call("GET", "/changes", 200, params={"cursor": "latest"})
-    assert latest == {"changes": [], "cursor": feed["cursor"], "has_more": False, "epoch": feed["epoch"]}
+    assert latest == {"changes": [], "cursor": feed["cursor"], "has_more": False,
+                      "epoch": feed["epoch"]}
 
     me = api.call("GET", "/me", 200)
     assert me["used_bytes"] == len(b"hello world") + len(b"hello again, world") + 3
@@ -239,7 +245,8 @@ def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: Runn
     for client in (anonymous, forged):
         client.call("GET", "/me", 401, valid_request=False)
         client.call("GET", "/files", 401, valid_request=False)
-        client.call("POST", "/uploads", 401, json_body={"path": "a", "size": 1}, valid_request=False)
+        client.call("POST", "/uploads", 401, json_body={"path": "a", "size": 1},
+                    valid_request=False)
 
     # 400: not JSON, not an object, unknown field, wrong type, bad path, bad query.
     bad_bodies: list[tuple[str, str]] = [
