@@ -44,7 +44,7 @@ class ApiRequest:
         else:
             try:
                 raw = json.loads(self.body)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # includes JSONDecodeError, bad UTF-8, huge ints
                 raise BadRequest("the body is not valid JSON", code="invalid_json") from None
         if not isinstance(raw, dict):
             raise ValidationFailed("the body must be a JSON object")
@@ -59,7 +59,7 @@ def _validation_error(exc: ValidationError) -> ApiError:
     for err in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in err["loc"]) or "body"
         cause = err.get("ctx", {}).get("error")
-        msg = str(cause) if isinstance(cause, ApiError) else err["msg"]
+        msg = str(cause) if isinstance(cause, ValueError) else err["msg"]
         problems.append(f"{where}: {msg}")
     return ValidationFailed("; ".join(problems), errors=problems)
 
@@ -115,5 +115,6 @@ def parse_event(event: Mapping[str, Any]) -> ApiRequest:
 
 
 def error_response(error: ApiError) -> ApiResponse:
-    headers = {"www-authenticate": "Bearer"} if error.status == 401 else {}
+    # Only a missing or refused session is a Bearer challenge (not a share's password).
+    headers = {"www-authenticate": "Bearer"} if error.code == "unauthorized" else {}
     return ApiResponse(error.status, error.body(), headers)

@@ -1,13 +1,15 @@
 """Key design of the single metadata table.
 
-Every item of a user lives under one partition, ``pk = U#<sub>``, so a user can
-never address another user's items: the partition comes from the verified JWT.
+Every item of a user lives under ``pk = U#<sub>`` (the path index under
+``U#<sub>#P``, where the sort key is the bare path so that a path of the full
+1024 bytes still fits DynamoDB's key limit), so a user can never address
+another user's items: the partition comes from the verified JWT.
 
-| sk                         | item                                              |
+| pk / sk                    | item                                              |
 |----------------------------|---------------------------------------------------|
 | ``PROFILE``                | quota, bytes used, the change sequence (``seq``)  |
 | ``F#<file_id>``            | current file record (active or trashed)           |
-| ``P#<path>``               | path index: copy of the active file's record      |
+| pk ``U#<sub>#P``, sk path  | path index: copy of the active file's record      |
 | ``T#<file_id>``            | trash index: copy of a trashed file's record      |
 | ``V#<file_id>#<version>``  | one stored version (version ids sort by time)     |
 | ``UP#<upload_id>``         | an upload session                                 |
@@ -21,40 +23,55 @@ and writes the matching ``C#`` item, so the change feed is gapless and ordered.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 PROFILE = "PROFILE"
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    pk: str
+    sk: str
 
 
 def user_pk(user_id: str) -> str:
     return f"U#{user_id}"
 
 
-def file_sk(file_id: str) -> str:
-    return f"F#{file_id}"
+def paths_pk(user_id: str) -> str:
+    return f"U#{user_id}#P"
 
 
-def path_sk(path: str) -> str:
-    return f"P#{path}"
+def profile(user_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), PROFILE)
 
 
-def trash_sk(file_id: str) -> str:
-    return f"T#{file_id}"
+def file(user_id: str, file_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"F#{file_id}")
 
 
-def version_sk(file_id: str, version_id: str) -> str:
-    return f"V#{file_id}#{version_id}"
+def path(user_id: str, file_path: str) -> ItemKey:
+    return ItemKey(paths_pk(user_id), file_path)
 
 
-def upload_sk(upload_id: str) -> str:
-    return f"UP#{upload_id}"
+def trash(user_id: str, file_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"T#{file_id}")
 
 
-def change_sk(seq: int) -> str:
-    return f"C#{seq:016d}"
+def version(user_id: str, file_id: str, version_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"V#{file_id}#{version_id}")
 
 
-def share_sk(share_id: str) -> str:
-    return f"S#{share_id}"
+def upload(user_id: str, upload_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"UP#{upload_id}")
+
+
+def change(user_id: str, seq: int) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"C#{seq:016d}")
+
+
+def share(user_id: str, share_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"S#{share_id}")
 
 
 def share_token_key(token: str) -> str:

@@ -99,8 +99,7 @@ class MetadataStore:
     # ----- item builders used by the logic layer -----
     def put(
         self,
-        user_id: str,
-        sk: str,
+        key: keys.ItemKey,
         record: Any,
         *,
         condition: str | None = None,
@@ -108,28 +107,24 @@ class MetadataStore:
         **extra: Any,
     ) -> dict[str, Any]:
         item = to_item(record, **extra)
-        item[naming.PK] = _to_attr(keys.user_pk(user_id))
-        item[naming.SK] = _to_attr(sk)
+        item.update(self._key(key))
         op: dict[str, Any] = {"TableName": self._table, "Item": item}
         self._add_condition(op, condition, values)
         return {"Put": op}
 
     def delete(
         self,
-        user_id: str,
-        sk: str,
+        key: keys.ItemKey,
         *,
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
+        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(key)}
         self._add_condition(op, condition, values)
         return {"Delete": op}
 
-    def check(
-        self, user_id: str, sk: str, condition: str, values: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(user_id, sk)}
+    def check(self, key: keys.ItemKey, condition: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(key)}
         self._add_condition(op, condition, values)
         return {"ConditionCheck": op}
 
@@ -145,53 +140,52 @@ class MetadataStore:
             if values:
                 op["ExpressionAttributeValues"] = {k: _to_attr(v) for k, v in values.items()}
 
-    def _key(self, user_id: str, sk: str) -> dict[str, Any]:
-        return {naming.PK: _to_attr(keys.user_pk(user_id)), naming.SK: _to_attr(sk)}
+    @staticmethod
+    def _key(key: keys.ItemKey) -> dict[str, Any]:
+        return {naming.PK: _to_attr(key.pk), naming.SK: _to_attr(key.sk)}
 
     # ----- reads -----
-    def _get(self, user_id: str, sk: str) -> dict[str, Any] | None:
-        out = self._db.get_item(
-            TableName=self._table, Key=self._key(user_id, sk), ConsistentRead=True
-        )
+    def _get(self, key: keys.ItemKey) -> dict[str, Any] | None:
+        out = self._db.get_item(TableName=self._table, Key=self._key(key), ConsistentRead=True)
         return out.get("Item")
 
     def profile(self, user_id: str) -> Profile:
-        item = self._get(user_id, keys.PROFILE)
+        item = self._get(keys.profile(user_id))
         if item is None:
             fresh = Profile(user_id=user_id, quota_bytes=self._default_quota, used_bytes=0, seq=0)
             try:
                 self._db.put_item(
                     TableName=self._table,
-                    Item=self.put(user_id, keys.PROFILE, fresh)["Put"]["Item"],
+                    Item=self.put(keys.profile(user_id), fresh)["Put"]["Item"],
                     ConditionExpression="attribute_not_exists(pk)",
                 )
             except ClientError as exc:
                 if _error_code(exc) != "ConditionalCheckFailedException":
                     raise
-                item = self._get(user_id, keys.PROFILE)
+                item = self._get(keys.profile(user_id))
                 assert item is not None
                 return from_item(Profile, item)
             return fresh
         return from_item(Profile, item)
 
     def file(self, user_id: str, file_id: str) -> FileRecord | None:
-        item = self._get(user_id, keys.file_sk(file_id))
+        item = self._get(keys.file(user_id, file_id))
         return None if item is None else from_item(FileRecord, item)
 
     def file_at(self, user_id: str, path: str) -> FileRecord | None:
-        item = self._get(user_id, keys.path_sk(path))
+        item = self._get(keys.path(user_id, path))
         return None if item is None else from_item(FileRecord, item)
 
     def upload(self, user_id: str, upload_id: str) -> UploadRecord | None:
-        item = self._get(user_id, keys.upload_sk(upload_id))
+        item = self._get(keys.upload(user_id, upload_id))
         return None if item is None else from_item(UploadRecord, item)
 
     def version(self, user_id: str, file_id: str, version_id: str) -> VersionRecord | None:
-        item = self._get(user_id, keys.version_sk(file_id, version_id))
+        item = self._get(keys.version(user_id, file_id, version_id))
         return None if item is None else from_item(VersionRecord, item)
 
     def share(self, user_id: str, share_id: str) -> ShareRecord | None:
-        item = self._get(user_id, keys.share_sk(share_id))
+        item = self._get(keys.share(user_id, share_id))
         return None if item is None else from_item(ShareRecord, item)
 
     def share_by_token(self, token: str) -> ShareRecord | None:
@@ -209,58 +203,58 @@ class MetadataStore:
     def page(
         self,
         cls: type[R],
-        user_id: str,
+        pk: str,
         sk_prefix: str,
         *,
         after: str | None,
         limit: int,
         sk_floor: str | None = None,
     ) -> tuple[list[R], str | None]:
-        """One page of items whose sort key starts with ``sk_prefix``, in key order.
+        """One page of the partition's items whose sort key starts with ``sk_prefix``.
 
-        Returns the records and the sort key to continue after (None at the end).
+        Returns the records, in key order, and the sort key to continue after
+        (None at the end).
         """
+        values = {":pk": _to_attr(pk)}
+        condition = "pk = :pk"
+        if sk_prefix:  # DynamoDB refuses begins_with on an empty string
+            condition += " AND begins_with(sk, :p)"
+            values[":p"] = _to_attr(sk_prefix)
         params: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {
-                ":pk": _to_attr(keys.user_pk(user_id)),
-                ":p": _to_attr(sk_prefix),
-            },
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "Limit": limit,
             "ConsistentRead": True,
         }
         start = after or sk_floor
         if start is not None:
-            params["ExclusiveStartKey"] = self._key(user_id, start)
+            params["ExclusiveStartKey"] = self._key(keys.ItemKey(pk, start))
         out = self._db.query(**params)
         records = [from_item(cls, item) for item in out.get("Items", [])]
         last = out.get("LastEvaluatedKey")
         next_after = _DESERIALIZER.deserialize(last[naming.SK]) if last else None
         return records, next_after
 
-    def iter_all(self, cls: type[R], user_id: str, sk_prefix: str) -> Iterator[R]:
+    def iter_all(self, cls: type[R], pk: str, sk_prefix: str) -> Iterator[R]:
         after: str | None = None
         while True:
-            records, after = self.page(cls, user_id, sk_prefix, after=after, limit=500)
+            records, after = self.page(cls, pk, sk_prefix, after=after, limit=500)
             yield from records
             if after is None:
                 return
 
     # ----- writes -----
-    def put_plain(self, user_id: str, sk: str, record: Any, **extra: Any) -> None:
+    def put_plain(self, key: keys.ItemKey, record: Any, **extra: Any) -> None:
         """An unconditional single-item write that is not part of the change feed."""
-        self._db.put_item(
-            TableName=self._table, Item=self.put(user_id, sk, record, **extra)["Put"]["Item"]
-        )
+        self._db.put_item(TableName=self._table, Item=self.put(key, record, **extra)["Put"]["Item"])
 
-    def delete_plain(self, user_id: str, sk: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=self._key(user_id, sk))
+    def delete_plain(self, key: keys.ItemKey) -> None:
+        self._db.delete_item(TableName=self._table, Key=self._key(key))
 
     def update_counter(
         self,
-        user_id: str,
-        sk: str,
+        key: keys.ItemKey,
         *,
         add: Mapping[str, int],
         set_values: Mapping[str, Any] | None = None,
@@ -278,7 +272,7 @@ class MetadataStore:
         expr = " ".join(clauses)
         params: dict[str, Any] = {
             "TableName": self._table,
-            "Key": self._key(user_id, sk),
+            "Key": self._key(key),
             "UpdateExpression": expr,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": attr_values,
@@ -310,7 +304,7 @@ class MetadataStore:
             seq = profile.seq + (1 if mutation.change else 0)
             update: dict[str, Any] = {
                 "TableName": self._table,
-                "Key": self._key(user_id, keys.PROFILE),
+                "Key": self._key(keys.profile(user_id)),
                 "UpdateExpression": "SET #seq = :new, #used = #used + :delta",
                 "ConditionExpression": "#seq = :old AND #used <= :max",
                 "ExpressionAttributeNames": {"#seq": "seq", "#used": "used_bytes"},
@@ -328,7 +322,7 @@ class MetadataStore:
             items = list(mutation.items)
             if mutation.change is not None:
                 change = dataclasses.replace(mutation.change, seq=seq)
-                items.append(self.put(user_id, keys.change_sk(seq), change))
+                items.append(self.put(keys.change(user_id, seq), change))
             items.append({"Update": update})
             try:
                 self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]

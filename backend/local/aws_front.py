@@ -21,11 +21,14 @@ from urllib.parse import unquote
 
 from backend.local import srp
 from backend.local.cognito import LocalCognito
+from backend.local.moto_dynamodb import DYNAMODB_LOCK
+from backend.local.s3 import CHUNK_VALIDATOR_ENVIRON
 from backend.local.sigv4 import SignatureError, SigV4Verifier
 
 log = logging.getLogger("filevault.local.aws")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 COGNITO_TARGET = "AWSCognitoIdentityProviderService."
+DYNAMODB_TARGET = "DynamoDB_20120810."
 # What a signed-out client may call, as in AWS (self sign-up is off).
 PUBLIC_COGNITO_ACTIONS = frozenset(
     {
@@ -143,7 +146,7 @@ class AwsFront:
         service = self._service_of(headers, raw_query)
         body = None if service == "s3" else _read_body(environ)
         try:
-            self._verifier.verify(
+            verified = self._verifier.verify(
                 method=environ["REQUEST_METHOD"],
                 host=headers.get("host", ""),
                 raw_path=str(environ.get("RAW_URI", "").split("?", 1)[0] or path),
@@ -154,6 +157,8 @@ class AwsFront:
         except SignatureError as exc:
             return _xml_error(start_response, exc.status, exc.code, exc.message)
         if service == "s3":
+            # A signed streaming body carries a signature per chunk: the S3 app checks them.
+            environ[CHUNK_VALIDATOR_ENVIRON] = verified.chunk_signatures
             return self._s3(environ, start_response)
         assert body is not None
         result = self._forward(environ, start_response, body)
@@ -181,6 +186,9 @@ class AwsFront:
         environ = dict(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(DYNAMODB_TARGET):
+            with DYNAMODB_LOCK:  # moto is not thread-safe; DynamoDB writes must be atomic
+                return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)
 
     def _call_moto(

@@ -91,10 +91,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def dump_table(db: DynamoDBClient, table: str, path: Path) -> int:
-    lines: list[str] = []
-    for page in db.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-        lines.extend(json.dumps(item, separators=(",", ":")) for item in page.get("Items", []))
+def write_items(items: list[dict[str, Any]], path: Path) -> int:
+    """One DynamoDB-JSON item per line, replacing the file atomically."""
+    lines = [json.dumps(item, separators=(",", ":")) for item in items]
     write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))
     return len(lines)
 

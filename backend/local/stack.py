@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import boto3
 from botocore.config import Config
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from backend import naming
 from backend.api.app import handle
@@ -25,17 +25,19 @@ from backend.config import BackendConfig
 from backend.data.blobs import BlobStore
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
-from backend.local.cognito import LocalCognito, generate_signing_key, public_jwks
+from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
 from backend.local.gateway import ApiGateway, JwtAuthorizer
+from backend.local.moto_dynamodb import dump_items
+from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.local.persistence import (
     Snapshotter,
     StackIdentity,
     StackState,
-    dump_table,
     load_table,
     read_json,
+    write_items,
 )
-from backend.local.s3 import ObjectStore, S3App
+from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
 from backend.local.sigv4 import SigV4Verifier
 from backend.logic.context import Services
 from filevault_desktop.persist import write_atomic
@@ -69,7 +71,7 @@ class LocalProfile:
     epoch: str
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(ContinueOnReadHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s %s", self.command, self.path, code)
 
@@ -118,6 +120,8 @@ class LocalStack:
         os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
         os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        install_moto_fixes()
 
         identity = self._state.open(self.region)
         jwk = self._signing_key()
@@ -235,7 +239,11 @@ class LocalStack:
             if bucket not in existing:
                 s3.create_bucket(Bucket=bucket)
         db = session.client("dynamodb", endpoint_url=aws_url)
-        db.create_table(**naming.metadata_table_definition(names["table"]))
+        table = naming.metadata_table_definition(names["table"])
+        # moto keeps every stream record forever (and copied it on each write); nothing
+        # reads the stream locally yet, so the local table has none.
+        table.pop("StreamSpecification")
+        db.create_table(**table)
         restored = load_table(db, names["table"], self._state.state_dir / "dynamodb.jsonl")
         log.info("restored %d metadata items", restored)
 
@@ -277,9 +285,8 @@ class LocalStack:
         )
 
     def _snapshot(self, identity: StackIdentity, cognito: LocalCognito) -> None:
-        session = self._session(identity)
-        db = session.client("dynamodb", endpoint_url=self._aws_url)
-        dump_table(db, self._names(identity)["table"], self._state.state_dir / "dynamodb.jsonl")
+        items = dump_items(ACCOUNT_ID, self.region, self._names(identity)["table"])
+        write_items(items, self._state.state_dir / "dynamodb.jsonl")
         users = LocalCognito.dump(cognito.export_users(self._pool_id))
         write_atomic(self._state.state_dir / "cognito.json", json.dumps({"users": users}).encode())
 

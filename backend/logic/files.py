@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
@@ -40,28 +41,34 @@ class DownloadTicket:
     file: FileRecord
 
 
+_CURSOR_TAG = "c1:"
+
+
 def encode_cursor(sort_key: str | None) -> str | None:
     if sort_key is None:
         return None
-    return base64.urlsafe_b64encode(sort_key.encode("utf-8")).decode("ascii").rstrip("=")
+    raw = (_CURSOR_TAG + sort_key).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def decode_cursor(cursor: str | None, expected_prefix: str) -> str | None:
+    """The sort key to continue after; only cursors this API issued for this listing."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("invalid cursor", code="invalid_cursor") from None
-    if not raw.startswith(expected_prefix):
+    key = raw.removeprefix(_CURSOR_TAG)
+    if key == raw or not key.startswith(expected_prefix):
         raise BadRequest("invalid cursor", code="invalid_cursor")
-    return raw
+    return key
 
 
 def page_size(limit: str | None) -> int:
     if limit is None:
         return DEFAULT_PAGE
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+    if not re.fullmatch(r"[0-9]{1,4}", limit) or not 1 <= int(limit) <= MAX_PAGE:
         raise BadRequest(
             f"limit must be a whole number from 1 to {MAX_PAGE}", code="validation_error"
         )
@@ -72,10 +79,9 @@ def list_files(
     svc: Services, caller: Caller, *, prefix: str | None, cursor: str | None, limit: int
 ) -> Page[FileRecord]:
     norm = normalize_prefix(prefix or "")
-    sk_prefix = keys.path_sk(norm)
-    after = decode_cursor(cursor, sk_prefix)
+    after = decode_cursor(cursor, norm)
     records, next_after = svc.store.page(
-        FileRecord, caller.user_id, sk_prefix, after=after, limit=limit
+        FileRecord, keys.paths_pk(caller.user_id), norm, after=after, limit=limit
     )
     return Page(records, encode_cursor(next_after))
 
@@ -111,10 +117,7 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
 
     def build(_: Profile) -> Mutation:
         current = _active(svc, caller, file_id)
-        if (
-            "expected_version" in body.model_fields_set
-            and body.expected_version != current.version_id
-        ):
+        if body.expected_version is not None and body.expected_version != current.version_id:
             raise Conflict(
                 "the file changed since you last saw it", current_version=current.version_id
             )
@@ -127,21 +130,17 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
         return Mutation(
             items=[
                 store.put(
-                    user,
-                    keys.file_sk(file_id),
+                    keys.file(user, file_id),
                     moved,
                     condition="#version_id = :v AND #path = :p AND #state = :active",
                     values=seen,
                 ),
                 store.delete(
-                    user,
-                    keys.path_sk(current.path),
+                    keys.path(user, current.path),
                     condition="#file_id = :fid",
                     values={":fid": file_id},
                 ),
-                store.put(
-                    user, keys.path_sk(body.path), moved, condition="attribute_not_exists(pk)"
-                ),
+                store.put(keys.path(user, body.path), moved, condition="attribute_not_exists(pk)"),
             ],
             change=ChangeRecord(
                 0,
@@ -176,19 +175,17 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
         return Mutation(
             items=[
                 store.put(
-                    user,
-                    keys.file_sk(file_id),
+                    keys.file(user, file_id),
                     trashed,
                     condition="#version_id = :v AND #state = :active",
                     values={":v": current.version_id, ":active": FileState.ACTIVE.value},
                 ),
                 store.delete(
-                    user,
-                    keys.path_sk(current.path),
+                    keys.path(user, current.path),
                     condition="#file_id = :fid",
                     values={":fid": file_id},
                 ),
-                store.put(user, keys.trash_sk(file_id), trashed),
+                store.put(keys.trash(user, file_id), trashed),
             ],
             change=ChangeRecord(
                 0,
@@ -215,7 +212,11 @@ def list_trash(
 ) -> Page[FileRecord]:
     prefix = "T#"
     records, after = svc.store.page(
-        FileRecord, caller.user_id, prefix, after=decode_cursor(cursor, prefix), limit=limit
+        FileRecord,
+        keys.user_pk(caller.user_id),
+        prefix,
+        after=decode_cursor(cursor, prefix),
+        limit=limit,
     )
     return Page(records, encode_cursor(after))
 
@@ -239,14 +240,13 @@ def restore_from_trash(
         return Mutation(
             items=[
                 store.put(
-                    user,
-                    keys.file_sk(file_id),
+                    keys.file(user, file_id),
                     restored,
                     condition="#state = :trashed",
                     values={":trashed": FileState.TRASHED.value},
                 ),
-                store.put(user, keys.path_sk(path), restored, condition="attribute_not_exists(pk)"),
-                store.delete(user, keys.trash_sk(file_id)),
+                store.put(keys.path(user, path), restored, condition="attribute_not_exists(pk)"),
+                store.delete(keys.trash(user, file_id)),
             ],
             change=ChangeRecord(
                 0, ChangeOp.UPSERT, file_id, path, None, current.version_id, current.size, now
@@ -263,7 +263,9 @@ def restore_from_trash(
 
 def list_versions(svc: Services, caller: Caller, file_id: str) -> list[VersionRecord]:
     get_file(svc, caller, file_id)
-    versions = list(svc.store.iter_all(VersionRecord, caller.user_id, f"V#{file_id}#"))
+    versions = list(
+        svc.store.iter_all(VersionRecord, keys.user_pk(caller.user_id), f"V#{file_id}#")
+    )
     versions.reverse()  # newest first
     return versions
 
@@ -294,22 +296,19 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
         return Mutation(
             items=[
                 store.put(
-                    user,
-                    keys.file_sk(file_id),
+                    keys.file(user, file_id),
                     restored,
                     condition="#version_id = :v AND #state = :active",
                     values=seen,
                 ),
                 store.put(
-                    user,
-                    keys.path_sk(current.path),
+                    keys.path(user, current.path),
                     restored,
                     condition="#file_id = :fid",
                     values={":fid": file_id},
                 ),
                 store.put(
-                    user,
-                    keys.version_sk(file_id, new_version),
+                    keys.version(user, file_id, new_version),
                     VersionRecord(
                         file_id,
                         new_version,

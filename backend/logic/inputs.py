@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.errors import ValidationFailed
 from backend.logic.paths import normalize_path
 
 MAX_FILE_SIZE = 5 * 1024**4  # S3's object size limit
@@ -18,7 +19,11 @@ class Body(BaseModel):
 
 
 def _path(value: Any) -> str:
-    return normalize_path(value)
+    # pydantic collects ValueErrors with their field name; ours would escape it.
+    try:
+        return normalize_path(value)
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
 
 
 class InitiateUpload(Body):
@@ -60,7 +65,7 @@ class RestoreFromTrash(Body):
     @field_validator("path", mode="before")
     @classmethod
     def _normalize(cls, value: Any) -> Any:
-        return None if value is None else normalize_path(value)
+        return None if value is None else _path(value)
 
 
 class CreateShare(Body):

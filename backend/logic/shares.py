@@ -57,8 +57,7 @@ def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
         owner_id=caller.user_id,
     )
     svc.store.put_plain(
-        caller.user_id,
-        keys.share_sk(share.share_id),
+        keys.share(caller.user_id, share.share_id),
         share,
         gsi1pk=keys.share_token_key(token),
         gsi1sk="SHARE",
@@ -69,7 +68,7 @@ def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
 
 
 def list_shares(svc: Services, caller: Caller) -> list[ShareView]:
-    shares = svc.store.iter_all(ShareRecord, caller.user_id, "S#")
+    shares = svc.store.iter_all(ShareRecord, keys.user_pk(caller.user_id), "S#")
     out = []
     for share in shares:
         record = svc.store.file(caller.user_id, share.file_id)
@@ -85,10 +84,11 @@ def revoke(svc: Services, caller: Caller, share_id: str) -> ShareView:
     if share.revoked_at is None:
         now = svc.now_ms()
         svc.store.update_counter(
-            caller.user_id, keys.share_sk(share_id), add={}, set_values={"revoked_at": now}
+            keys.share(caller.user_id, share_id), add={}, set_values={"revoked_at": now}
         )
         share = replace(share, revoked_at=now)
-    return ShareView(share, share_url(svc, share.token), None)
+    record = svc.store.file(caller.user_id, share.file_id)
+    return ShareView(share, share_url(svc, share.token), record.path if record else None)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
     if share is None or not hmac.compare_digest(share.token, token):
         raise NotFound("no such link")
     now = svc.now_ms()
-    owner, sk = share.owner_id, keys.share_sk(share.share_id)
+    owner, key = share.owner_id, keys.share(share.owner_id, share.share_id)
     if share.revoked_at is not None:
         raise Gone("this link was revoked", code="share_revoked")
     if now >= share.expires_at:
@@ -118,15 +118,14 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
         if not password:
             raise Unauthorized("this link needs a password", code="password_required")
         if not check_password(password, share.password_hash):
-            svc.store.update_counter(owner, sk, add={"failed_attempts": 1})
+            svc.store.update_counter(key, add={"failed_attempts": 1})
             raise Forbidden("wrong password", code="wrong_password")
     file = svc.store.file(owner, share.file_id)
     if file is None or file.state is not FileState.ACTIVE:
         raise Gone("the shared file is no longer available", code="file_unavailable")
     if share.max_downloads is not None:
         counted = svc.store.update_counter(
-            owner,
-            sk,
+            key,
             add={"downloads": 1},
             set_values={"last_accessed_at": now},
             condition="#downloads < :max",
@@ -135,9 +134,7 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
         if not counted:
             raise Gone("this link has reached its download limit", code="download_limit_reached")
     else:
-        svc.store.update_counter(
-            owner, sk, add={"downloads": 1}, set_values={"last_accessed_at": now}
-        )
+        svc.store.update_counter(key, add={"downloads": 1}, set_values={"last_accessed_at": now})
     url = svc.uploads.presign_get(
         file.blob_key, 60, filename=name_of(file.path), content_type=file.content_type
     )

@@ -100,8 +100,7 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
         expires_at=now + cfg.upload_session_ttl_s * 1000,
     )
     store.put_plain(
-        caller.user_id,
-        keys.upload_sk(upload.upload_id),
+        keys.upload(caller.user_id, upload.upload_id),
         upload,
         **{"ttl": upload.expires_at // 1000},
     )
@@ -205,7 +204,7 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
     except Conflict:
         # The loser of a race keeps nothing half-done: its bytes are dropped.
         svc.uploads.delete(upload.blob_key)
-        svc.store.delete_plain(caller.user_id, keys.upload_sk(upload.upload_id))
+        svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
         raise
 
 
@@ -249,15 +248,12 @@ def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: s
             path_cond, path_vals = "#file_id = :fid", {":fid": upload.file_id}
         items = [
             store.put(
-                user, keys.file_sk(upload.file_id), record, condition=file_cond, values=file_vals
+                keys.file(user, upload.file_id), record, condition=file_cond, values=file_vals
             ),
+            store.put(keys.path(user, upload.path), record, condition=path_cond, values=path_vals),
+            store.put(keys.version(user, upload.file_id, upload.version_id), version),
             store.put(
-                user, keys.path_sk(upload.path), record, condition=path_cond, values=path_vals
-            ),
-            store.put(user, keys.version_sk(upload.file_id, upload.version_id), version),
-            store.put(
-                user,
-                keys.upload_sk(upload.upload_id),
+                keys.upload(user, upload.upload_id),
                 upload,
                 status=UploadStatus.COMPLETED.value,
                 result_version=upload.version_id,
@@ -294,4 +290,4 @@ def abort(svc: Services, caller: Caller, upload_id: str) -> None:
         svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
     else:
         svc.uploads.delete(upload.blob_key)
-    svc.store.delete_plain(caller.user_id, keys.upload_sk(upload.upload_id))
+    svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))

@@ -356,3 +356,29 @@ def test_size_mismatch_is_refused(alice: Api) -> None:
         params={"upload_id": up["upload_id"]},
     )
     assert status == 400 and err["code"] == "size_mismatch"
+
+
+def test_full_length_paths_work(alice: Api) -> None:
+    longest = "/".join(["é" * 127] * 4) + "/" + "x" * 3  # 4*254 + 4 + 3 = 1023 bytes
+    longest += "y"
+    assert len(longest.encode()) == 1024
+    done = upload_file(alice, longest, b"deep")
+    status, page, _ = alice.call("GET", "/files", query={"prefix": longest[:600]})
+    assert status == 200 and [f["path"] for f in page["items"]] == [longest]
+    other = longest[:-1] + "z"
+    status, moved, _ = alice.call(
+        "PATCH", "x", {"path": other}, route="/files/{file_id}", params={"file_id": done["file_id"]}
+    )
+    assert status == 200 and moved["path"] == other
+
+
+def test_changes_cursor_ahead_of_server_is_410(alice: Api) -> None:
+    _fid(alice, "one.txt")
+    status, err, _ = alice.call("GET", "/changes", query={"cursor": "99"})
+    assert status == 410 and err["code"] == "cursor_reset"
+    assert err["details"]["current_cursor"] == "1"
+
+
+def test_validation_messages_name_the_field(alice: Api) -> None:
+    status, err, _ = alice.call("POST", "/uploads", {"path": "../x", "size": 1})
+    assert status == 400 and err["message"].startswith("path:")

@@ -57,11 +57,24 @@ class Api:
             self.http.headers["Authorization"] = f"Bearer {token}"
         self.seen: set[tuple[str, int]] = set()
 
-    def call(self, method: str, path: str, status: int, *, json_body: Any = None,
-             data: str | bytes | None = None, params: dict[str, str] | None = None,
-             headers: dict[str, str] | None = None, valid_request: bool = True) -> Any:
-        kwargs: dict[str, Any] = {"params": params, "headers": headers, "timeout": 30,
-                                  "allow_redirects": False}
+    def call(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        json_body: Any = None,
+        data: str | bytes | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        valid_request: bool = True,
+    ) -> Any:
+        kwargs: dict[str, Any] = {
+            "params": params,
+            "headers": headers,
+            "timeout": 30,
+            "allow_redirects": False,
+        }
         if json_body is not None:
             kwargs["json"] = json_body
         elif data is not None:
@@ -130,11 +143,13 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     # --- upload, list, get, versions
     first = _upload(api, "docs/report.txt", b"hello world", content_type="text/plain")
     assert first["state"] == "active" and first["trashed_at"] is None
-    second = _upload(api, "docs/report.txt", b"hello again, world",
-                     expected_version=first["version_id"])
+    second = _upload(
+        api, "docs/report.txt", b"hello again, world", expected_version=first["version_id"]
+    )
     assert second["file_id"] == first["file_id"]
-    other = _upload(api, "photos/cat.jpg", b"\xff\xd8\xff", content_type="image/jpeg",
-                    expected_version=None)
+    other = _upload(
+        api, "photos/cat.jpg", b"\xff\xd8\xff", content_type="image/jpeg", expected_version=None
+    )
 
     page = api.call("GET", "/files", 200)
     assert [f["path"] for f in page["items"]] == ["docs/report.txt", "photos/cat.jpg"]
@@ -159,19 +174,29 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     assert restored["version_id"] not in (first["version_id"], second["version_id"])
 
     # --- move, download
-    moved = api.call("PATCH", f"/files/{first['file_id']}", 200,
-                     json_body={"path": "archive/report.txt",
-                                "expected_version": restored["version_id"]})
+    moved = api.call(
+        "PATCH",
+        f"/files/{first['file_id']}",
+        200,
+        json_body={"path": "archive/report.txt", "expected_version": restored["version_id"]},
+    )
     assert moved["path"] == "archive/report.txt" and moved["name"] == "report.txt"
     download = api.call("GET", f"/files/{first['file_id']}/download", 200)
     assert download["file"]["file_id"] == first["file_id"]
     assert requests.get(download["url"], timeout=30).content == b"hello world"
 
     # --- shares: create, list, resolve (public), revoke
-    share = api.call("POST", "/shares", 201, json_body={
-        "file_id": first["file_id"], "expires_in_seconds": 3600, "password": "s3cret-pw",
-        "max_downloads": 5,
-    })
+    share = api.call(
+        "POST",
+        "/shares",
+        201,
+        json_body={
+            "file_id": first["file_id"],
+            "expires_in_seconds": 3600,
+            "password": "s3cret-pw",
+            "max_downloads": 5,
+        },
+    )
     assert share["has_password"] and share["state"] == "active"
     assert share["path"] == "archive/report.txt"
     token = share["url"].rsplit("/", 1)[1]
@@ -181,8 +206,9 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     assert requests.get(redirect.headers["Location"], timeout=30).content == b"hello world"
     public.call("GET", f"/s/{token}", 302, params={"password": "s3cret-pw"})
 
-    once = api.call("POST", "/shares", 201,
-                    json_body={"file_id": other["file_id"], "max_downloads": 1})
+    once = api.call(
+        "POST", "/shares", 201, json_body={"file_id": other["file_id"], "max_downloads": 1}
+    )
     once_token = once["url"].rsplit("/", 1)[1]
     public.call("GET", f"/s/{once_token}", 302)
     public.call("GET", f"/s/{once_token}", 410)
@@ -204,16 +230,21 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     public.call("GET", f"/s/{once_token}", 410)
     trash = api.call("GET", "/trash", 200, params={"limit": "10"})
     assert [f["file_id"] for f in trash["items"]] == [other["file_id"]]
-    back = api.call("POST", f"/trash/{other['file_id']}/restore", 200,
-                    json_body={"path": "photos/cat-restored.jpg"})
+    back = api.call(
+        "POST",
+        f"/trash/{other['file_id']}/restore",
+        200,
+        json_body={"path": "photos/cat-restored.jpg"},
+    )
     assert back["state"] == "active" and back["path"] == "photos/cat-restored.jpg"
     assert api.call("GET", "/trash", 200)["items"] == []
 
     # --- a multipart upload: more part URLs, then abort
     big = api.call("POST", "/uploads", 201, json_body={"path": "big.bin", "size": 17 * MiB})
     assert big["mode"] == "multipart" and big["part_count"] > 1
-    more = api.call("POST", f"/uploads/{big['upload_id']}/parts", 200,
-                    json_body={"part_numbers": [2, 1, 2]})
+    more = api.call(
+        "POST", f"/uploads/{big['upload_id']}/parts", 200, json_body={"part_numbers": [2, 1, 2]}
+    )
     assert [p["part_number"] for p in more["parts"]] == [1, 2]
     api.call("DELETE", f"/uploads/{big['upload_id']}", 204)
 
@@ -226,8 +257,12 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     assert feed["has_more"] is False and feed["cursor"] == str(len(ops))
     api.call("GET", "/changes", 200, params={"cursor": "2", "limit": "2"})
     latest = api.call("GET", "/changes", 200, params={"cursor": "latest"})
-    assert latest == {"changes": [], "cursor": feed["cursor"], "has_more": False,
-                      "epoch": feed["epoch"]}
+    assert latest == {
+        "changes": [],
+        "cursor": feed["cursor"],
+        "has_more": False,
+        "epoch": feed["epoch"],
+    }
 
     me = api.call("GET", "/me", 200)
     assert me["used_bytes"] == len(b"hello world") + len(b"hello again, world") + 3
@@ -245,8 +280,9 @@ def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: Runn
     for client in (anonymous, forged):
         client.call("GET", "/me", 401, valid_request=False)
         client.call("GET", "/files", 401, valid_request=False)
-        client.call("POST", "/uploads", 401, json_body={"path": "a", "size": 1},
-                    valid_request=False)
+        client.call(
+            "POST", "/uploads", 401, json_body={"path": "a", "size": 1}, valid_request=False
+        )
 
     # 400: not JSON, not an object, unknown field, wrong type, bad path, bad query.
     bad_bodies: list[tuple[str, str]] = [
@@ -264,10 +300,20 @@ def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: Runn
     for body, code in bad_bodies:
         error = api.call("POST", "/uploads", 400, data=body, valid_request=False)
         assert error["code"] == code, (body, error)
-    api.call("POST", "/shares", 400, json_body={"file_id": UNKNOWN_FILE, "expires_in_seconds": 5},
-             valid_request=False)
-    api.call("POST", "/uploads/u_" + "0" * 24 + "/parts", 400, json_body={"part_numbers": []},
-             valid_request=False)
+    api.call(
+        "POST",
+        "/shares",
+        400,
+        json_body={"file_id": UNKNOWN_FILE, "expires_in_seconds": 5},
+        valid_request=False,
+    )
+    api.call(
+        "POST",
+        "/uploads/u_" + "0" * 24 + "/parts",
+        400,
+        json_body={"part_numbers": []},
+        valid_request=False,
+    )
     api.call("GET", "/files", 400, params={"limit": "0"}, valid_request=False)
     api.call("GET", "/files", 400, params={"prefix": "/abs"}, valid_request=False)
     api.call("GET", "/files", 400, params={"cursor": "bm90LWEtY3Vyc29y"})
@@ -298,15 +344,27 @@ def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: Runn
     api.call("DELETE", f"/uploads/{ticket['upload_id']}", 404)
 
     file = _upload(api, "e/one.txt", b"one")
-    conflict = api.call("POST", "/uploads", 409,
-                        json_body={"path": "e/one.txt", "size": 1, "expected_version": None})
+    conflict = api.call(
+        "POST",
+        "/uploads",
+        409,
+        json_body={"path": "e/one.txt", "size": 1, "expected_version": None},
+    )
     assert conflict["details"]["current_version"] == file["version_id"]
-    api.call("POST", "/uploads", 409,
-             json_body={"path": "e/one.txt", "size": 1, "expected_version": "v" + "0" * 21})
+    api.call(
+        "POST",
+        "/uploads",
+        409,
+        json_body={"path": "e/one.txt", "size": 1, "expected_version": "v" + "0" * 21},
+    )
     two = _upload(api, "e/two.txt", b"two")
     api.call("PATCH", f"/files/{two['file_id']}", 409, json_body={"path": "e/one.txt"})
-    api.call("PATCH", f"/files/{two['file_id']}", 409,
-             json_body={"path": "e/2.txt", "expected_version": file["version_id"]})
+    api.call(
+        "PATCH",
+        f"/files/{two['file_id']}",
+        409,
+        json_body={"path": "e/2.txt", "expected_version": file["version_id"]},
+    )
     api.call("POST", f"/trash/{two['file_id']}/restore", 409)
     api.call("POST", "/uploads", 413, json_body={"path": "huge.bin", "size": 5 * 1024**4})
 

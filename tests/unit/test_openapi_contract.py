@@ -139,7 +139,8 @@ def test_body_constraints_match_the_models(spec: dict[str, Any]) -> None:
     assert schemas["CompleteUpload"]["properties"]["parts"]["maxItems"] == inputs.MAX_PARTS
     share = schemas["CreateShare"]["properties"]
     assert (share["expires_in_seconds"]["minimum"], share["expires_in_seconds"]["maximum"]) == (
-        60, 7 * 24 * 3600,
+        60,
+        7 * 24 * 3600,
     )
 
 
