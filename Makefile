@@ -22,11 +22,13 @@ run: $(STAMP)
 ## Lint, type-check and run every test suite except the benchmarks.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest tests --ignore=tests/benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
