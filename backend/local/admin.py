@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from backend import naming
@@ -37,18 +38,30 @@ def service_credentials(data_dir: Path) -> dict[str, str]:
     }
 
 
+def service_client(data_dir: Path, service: str, **overrides: Any) -> Any:
+    """A boto3 client for the running stack's AWS endpoint, with its service credential.
+
+    ``overrides`` replace client arguments (e.g. another ``aws_secret_access_key``).
+    """
+    creds = service_credentials(data_dir)
+    kwargs: dict[str, Any] = {
+        "endpoint_url": creds["endpoint_url"],
+        "region_name": creds["region"],
+        "aws_access_key_id": creds["aws_access_key_id"],
+        "aws_secret_access_key": creds["aws_secret_access_key"],
+    }
+    if service == "s3":  # loopback has no virtual-host bucket names
+        kwargs["config"] = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
+    kwargs.update(overrides)
+    return boto3.client(service, **kwargs)  # type: ignore[call-overload]
+
+
 def add_user(
     data_dir: Path, username: str, password: str, *, admin: bool = False
 ) -> dict[str, Any]:
     creds = service_credentials(data_dir)
     profile = json.loads((data_dir / "profile.json").read_text("utf-8"))
-    idp = boto3.client(
-        "cognito-idp",
-        endpoint_url=creds["endpoint_url"],
-        region_name=creds["region"],
-        aws_access_key_id=creds["aws_access_key_id"],
-        aws_secret_access_key=creds["aws_secret_access_key"],
-    )
+    idp = service_client(data_dir, "cognito-idp")
     pool = profile["user_pool_id"]
     try:
         user = idp.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")[

@@ -15,10 +15,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 
 from tests.benchmarks.conftest import record
 from tests.integration.stack import MiB, RunningStack, client, start_stack
@@ -137,14 +135,7 @@ def _api_upload(svc, path: Path, remote: str, workers: int) -> float:  # type: i
 
 def _direct_put(stack: RunningStack, path: Path) -> float:
     creds = stack.credentials()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=creds["endpoint_url"],
-        region_name=creds["region"],
-        aws_access_key_id=creds["aws_access_key_id"],
-        aws_secret_access_key=creds["aws_secret_access_key"],
-        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
-    )
+    s3 = stack.aws_client("s3")
     url = s3.generate_presigned_url(
         "put_object",
         Params={"Bucket": creds["upload_bucket"], "Key": "bench/direct.bin"},

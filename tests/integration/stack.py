@@ -37,6 +37,9 @@ class RunningStack:
     def add_user(self, username: str, password: str, *, admin_user: bool = False) -> dict[str, Any]:
         return admin.add_user(self.data_dir, username, password, admin=admin_user)
 
+    def aws_client(self, service: str, **overrides: Any) -> Any:
+        return admin.service_client(self.data_dir, service, **overrides)
+
     def credentials(self) -> dict[str, str]:
         return admin.service_credentials(self.data_dir)
 

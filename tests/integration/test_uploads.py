@@ -7,10 +7,8 @@ import os
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 
 from filevault_desktop.errors import ConflictError, QuotaError
 from tests.integration.helpers import OCTET, download_bytes, upload_bytes
@@ -87,14 +85,7 @@ def test_presigned_urls_are_verified(make_user) -> None:  # type: ignore[no-unty
 
 def test_expired_presigned_url_is_refused(stack: RunningStack) -> None:
     creds = stack.credentials()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=creds["endpoint_url"],
-        region_name=creds["region"],
-        aws_access_key_id=creds["aws_access_key_id"],
-        aws_secret_access_key=creds["aws_secret_access_key"],
-        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
-    )
+    s3 = stack.aws_client("s3")
     s3.put_object(Bucket=creds["upload_bucket"], Key="probe/expiring", Body=b"x")
     url = s3.generate_presigned_url(
         "get_object",
@@ -112,14 +103,7 @@ def test_unsigned_and_wrongly_signed_s3_requests_are_refused(stack: RunningStack
     bucket_url = f"{creds['endpoint_url']}/{creds['upload_bucket']}"
     assert requests.get(bucket_url, timeout=10).status_code == 403
     assert requests.put(bucket_url + "/anything", data=b"x", timeout=10).status_code == 403
-    wrong = boto3.client(
-        "s3",
-        endpoint_url=creds["endpoint_url"],
-        region_name=creds["region"],
-        aws_access_key_id=creds["aws_access_key_id"],
-        aws_secret_access_key="wrong-secret",
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    wrong = stack.aws_client("s3", aws_secret_access_key="wrong-secret")
     with pytest.raises(Exception, match="SignatureDoesNotMatch"):
         wrong.list_objects_v2(Bucket=creds["upload_bucket"])
     # moto's own control API is not reachable through the stack.
@@ -127,13 +111,8 @@ def test_unsigned_and_wrongly_signed_s3_requests_are_refused(stack: RunningStack
 
 
 def test_dynamodb_needs_the_service_credential(stack: RunningStack) -> None:
-    creds = stack.credentials()
-    outsider = boto3.client(
-        "dynamodb",
-        endpoint_url=creds["endpoint_url"],
-        region_name=creds["region"],
-        aws_access_key_id="AKIAOUTSIDER",
-        aws_secret_access_key="nope",
+    outsider = stack.aws_client(
+        "dynamodb", aws_access_key_id="AKIAOUTSIDER", aws_secret_access_key="nope"
     )
     with pytest.raises(
         Exception, match=r"InvalidAccessKeyId|UnrecognizedClient|AccessDenied|Signature"
