@@ -263,7 +263,10 @@ class AwsFront:
             return _json_error(
                 start_response, 400, "NotAuthorizedException", "unsupported challenge"
             )
-        return self._forward(environ, start_response, body)
+        result = self._forward(environ, start_response, body)
+        if action == "ChangePassword":
+            self._on_mutation()  # the SRP verifier to persist has changed
+        return result
 
     def _srp_start(
         self,

@@ -83,6 +83,7 @@ class ApiGateway:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = MAX_BODY
         try:
             response = self._respond(request)
         except Exception:

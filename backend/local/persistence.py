@@ -47,6 +47,7 @@ class StackState:
         self.identity_file = data_dir / "stack.json"
         self.marker = data_dir / "running.pid"
         self.state_dir = data_dir / "state"
+        self._owns_marker = False
 
     def open(self, region: str) -> StackIdentity:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -71,10 +72,13 @@ class StackState:
                 identity = StackIdentity(**{**raw, "epoch": _new_epoch()})
         write_atomic(self.identity_file, json.dumps(identity.__dict__, indent=2).encode())
         write_atomic(self.marker, str(os.getpid()).encode())
+        self._owns_marker = True
         return identity
 
     def close_cleanly(self) -> None:
-        self.marker.unlink(missing_ok=True)
+        if self._owns_marker:  # never another running stack's marker
+            self.marker.unlink(missing_ok=True)
+            self._owns_marker = False
 
 
 def _new_epoch() -> str:

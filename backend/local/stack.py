@@ -116,6 +116,13 @@ class LocalStack:
 
     # ----- lifecycle -----
     def start(self) -> LocalProfile:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # release the ports and the data dir of a half-started stack
+            raise
+
+    def _start(self) -> LocalProfile:
         # Pool and client ids derive from their names, so they stay the same across restarts.
         os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
         os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"

@@ -58,5 +58,9 @@ def test_second_stack_on_same_data_dir_is_refused(tmp_path: Path) -> None:
     try:
         with pytest.raises(RuntimeError, match="already running"):
             start_stack(tmp_path / "stack")
+        # The refused start leaves the running stack alone: its marker and its service.
+        assert (tmp_path / "stack" / "running.pid").read_text() == str(stack.process.pid)
+        assert requests.get(stack.api_url + "/me", timeout=10).status_code == 401
     finally:
-        stack.stop()
+        assert stack.stop() == 0
+    assert not (tmp_path / "stack" / "running.pid").exists()
