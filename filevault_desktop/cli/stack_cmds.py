@@ -100,13 +100,19 @@ def up(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    demo = _demo_user(directory) if demo_user else None
     click.echo(
         f"FileVault local stack ready: api {profile.api_url}, aws {profile.aws_endpoint_url}, "
         f"data {directory}, epoch {profile.epoch}"
     )
-    if demo_user:
-        _announce_demo_user(directory)
-    else:
+    if demo is not None:
+        username, password, saved = demo
+        click.echo(
+            f"Demo user:  {username}  password: {password}  (kept in {saved})\n"
+            f"Sign in:    filevault login --profile local --username {username}\n"
+            "Stop:       Ctrl-C"
+        )
+    elif not demo_user:
         click.echo(
             "Create a user:  filevault stack add-user NAME --password-stdin\n"
             "Then sign in:   filevault login --profile local --username NAME"
@@ -119,7 +125,8 @@ def up(
     click.echo("stopped")
 
 
-def _announce_demo_user(directory: Path) -> None:
+def _demo_user(directory: Path) -> tuple[str, str, Path] | None:
+    """The demo user's credentials, creating the user on the first run."""
     import json
     import secrets
 
@@ -130,18 +137,16 @@ def _announce_demo_user(directory: Path) -> None:
     if saved.exists():
         creds = json.loads(saved.read_text("utf-8"))
     else:
-        creds = {"username": "demo", "password": "Demo-" + secrets.token_urlsafe(9)}
+        # Always within the pool's policy: lower case ("emo") and digits, whatever the token.
+        password = f"Demo-{secrets.token_urlsafe(9)}-{secrets.randbelow(900) + 100}"
+        creds = {"username": "demo", "password": password}
         try:
             add_user(directory, creds["username"], creds["password"], admin=True)
         except AdminError as exc:
             click.echo(f"could not create the demo user: {exc}", err=True)
-            return
+            return None
         write_atomic(saved, json.dumps(creds).encode(), mode=0o600)
-    click.echo(
-        f"Demo user:  {creds['username']}  password: {creds['password']}  (kept in {saved})\n"
-        f"Sign in:    filevault login --profile local --username {creds['username']}\n"
-        "Stop:       Ctrl-C"
-    )
+    return str(creds["username"]), str(creds["password"]), saved
 
 
 @stack.command("add-user")

@@ -62,6 +62,7 @@ def start_stack(
     min_part_size: int = MiB,
     single_put_max: int = 2 * MiB,
     quota: int = 2 * 1024 * MiB,
+    extra_args: tuple[str, ...] = (),
 ) -> RunningStack:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
@@ -81,6 +82,7 @@ def start_stack(
         str(single_put_max),
         "--quota",
         str(quota),
+        *extra_args,
     ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env

@@ -137,3 +137,15 @@ def test_stack_not_running(tmp_path: Path, stack: RunningStack) -> None:
         "Correct-horse1\n",
     )
     assert out.returncode == 3 and "no local stack is running" in out.stderr
+
+
+def test_demo_user_of_make_run(tmp_path: Path) -> None:
+    from tests.integration.stack import client, start_stack
+
+    demo_stack = start_stack(tmp_path / "stack", extra_args=("--demo-user",))
+    try:
+        creds = json.loads((tmp_path / "stack" / "demo-credentials.json").read_text())
+        svc = client(demo_stack, tmp_path / "home")
+        assert svc.login(creds["username"], creds["password"]).account.groups == ["admins"]
+    finally:
+        demo_stack.stop()
