@@ -17,6 +17,7 @@ class StoredPart:
     part_number: int
     size: int
     etag: str
+    checksum_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,14 @@ class BlobStore:
                     return None
                 raise
             for part in out.get("Parts", []):
-                parts.append(StoredPart(part["PartNumber"], part["Size"], part["ETag"].strip('"')))
+                parts.append(
+                    StoredPart(
+                        part["PartNumber"],
+                        part["Size"],
+                        part["ETag"].strip('"'),
+                        part.get("ChecksumSHA256"),
+                    )
+                )
             if not out.get("IsTruncated"):
                 return parts
             marker = int(out["NextPartNumberMarker"])

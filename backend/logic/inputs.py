@@ -46,6 +46,8 @@ class PartNumbers(Body):
 class CompletedPart(Body):
     part_number: Annotated[int, Field(ge=1, le=MAX_PARTS)]
     etag: Annotated[str, Field(min_length=1, max_length=128)]
+    # Base64 SHA-256 the client sent with the part (x-amz-checksum-sha256).
+    sha256: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")] = None
 
 
 class CompleteUpload(Body):

@@ -171,6 +171,12 @@ def _verify_parts(svc: Services, upload: UploadRecord, body: CompleteUpload) -> 
             raise BadRequest(
                 f"part {claimed.part_number} does not match what was stored", code="part_mismatch"
             )
+        if claimed.sha256 is not None and stored_part.checksum_sha256 != claimed.sha256:
+            raise BadRequest(
+                f"part {claimed.part_number}'s SHA-256 differs from what was stored; "
+                "upload the part again",
+                code="part_mismatch",
+            )
     return [by_number[n] for n in range(1, upload.part_count + 1)]
 
 

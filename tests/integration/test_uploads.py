@@ -181,3 +181,36 @@ def test_many_small_uploads_keep_the_stack_flat(make_user, stack: RunningStack) 
     assert stack.rss_bytes() - before < 40 * MiB
     assert elapsed < 60, f"150 small uploads took {elapsed:.1f}s"
     assert len(list(svc.api.list_files("many/"))) == 150
+
+
+def test_part_checksums_are_checked_at_completion(make_user) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    svc, _, _ = make_user()
+    data = os.urandom(2 * MiB + 100)
+    ticket = svc.api.initiate_upload("checked.bin", len(data))
+    parts = []
+    for part in ticket.parts:
+        body = data[(part.part_number - 1) * ticket.part_size :][: ticket.part_size]
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        bad = requests.put(
+            part.url,
+            data=body[:-1] + b"!",
+            headers={**OCTET, "x-amz-checksum-sha256": digest},
+            timeout=30,
+        )
+        assert bad.status_code == 400 and "BadDigest" in bad.text  # corrupted in flight
+        r = requests.put(
+            part.url, data=body, headers={**OCTET, "x-amz-checksum-sha256": digest}, timeout=30
+        )
+        assert r.status_code == 200, r.text
+        parts.append({"part_number": part.part_number, "etag": r.headers["ETag"], "sha256": digest})
+    wrong = [dict(p) for p in parts]
+    wrong[1]["sha256"] = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    from filevault_desktop.errors import ApiError
+
+    with pytest.raises(ApiError) as refused:
+        svc.api.complete_upload(ticket.upload_id, wrong)
+    assert refused.value.code == "part_mismatch"
+    done = svc.api.complete_upload(ticket.upload_id, parts)
+    assert download_bytes(svc, done.file_id) == data
