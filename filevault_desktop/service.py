@@ -11,13 +11,15 @@ import requests
 
 from filevault_desktop import profiles
 from filevault_desktop.api.client import ApiClient, make_http
-from filevault_desktop.api.models import Account
+from filevault_desktop.api.models import Account, RemoteFile, Share, Version
 from filevault_desktop.auth.cognito import Authenticator, CognitoAuthenticator
 from filevault_desktop.auth.session import AuthSession
 from filevault_desktop.auth.token_store import KeyringTokenStore, TokenStore
+from filevault_desktop.errors import NotFoundError
 from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
+from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
 
 KEYRING_SERVICE = "filevault"
 
@@ -94,3 +96,65 @@ class FileVaultService:
 
     def access_token(self) -> str:
         return self.session.access_token()
+
+    # ----- remote files -----
+    def find(self, path: str) -> RemoteFile:
+        """The active file at ``path``."""
+        wanted = clean(path)
+        for f in self.api.list_files(wanted, page_size=1):
+            if f.path == wanted:  # the exact path sorts before anything it prefixes
+                return f
+            break
+        raise NotFoundError(404, "not_found", f"no file at '{wanted}'")
+
+    def listing(self, folder: str = "", *, recursive: bool = False) -> list[RemoteEntry]:
+        prefix = folder_prefix(folder)
+        files = self.api.list_files(prefix)
+        if recursive:
+            return [RemoteEntry(EntryKind.FILE, f.path, f.name, f) for f in files]
+        return children(prefix, files)
+
+    def remove(self, path: str) -> RemoteFile:
+        """Move a file to the server's trash (recoverable with ``restore``)."""
+        return self.api.trash(self.find(path).file_id)
+
+    def move(self, source: str, destination: str) -> RemoteFile:
+        return self.api.move(self.find(source).file_id, clean(destination))
+
+    def versions(self, path: str) -> list[Version]:
+        return self.api.list_versions(self.find(path).file_id)
+
+    def restore_version(self, path: str, version_id: str) -> RemoteFile:
+        return self.api.restore_version(self.find(path).file_id, version_id)
+
+    def trash(self) -> list[RemoteFile]:
+        return list(self.api.list_trash())
+
+    def restore_from_trash(self, path: str, *, to: str | None = None) -> RemoteFile:
+        wanted = clean(path)
+        matches = [f for f in self.api.list_trash() if f.path == wanted or f.file_id == path]
+        if not matches:
+            raise NotFoundError(404, "not_found", f"nothing named '{wanted}' in the trash")
+        newest = max(matches, key=lambda f: f.trashed_at or "")
+        return self.api.restore_from_trash(newest.file_id, clean(to) if to else None)
+
+    def share(
+        self,
+        path: str,
+        *,
+        expires_in_seconds: int,
+        password: str | None = None,
+        max_downloads: int | None = None,
+    ) -> Share:
+        return self.api.create_share(
+            self.find(path).file_id,
+            expires_in_seconds=expires_in_seconds,
+            password=password,
+            max_downloads=max_downloads,
+        )
+
+    def shares(self) -> list[Share]:
+        return self.api.list_shares()
+
+    def revoke_share(self, share_id: str) -> Share:
+        return self.api.revoke_share(share_id)

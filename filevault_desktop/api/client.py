@@ -10,7 +10,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from filevault_desktop.api.models import Account, ChangesPage, RemoteFile, Share, UploadTicket
+from filevault_desktop.api.models import (
+    Account,
+    ChangesPage,
+    RemoteFile,
+    Share,
+    UploadTicket,
+    Version,
+)
 from filevault_desktop.errors import (
     ApiError,
     AuthError,
@@ -177,6 +184,29 @@ class ApiClient:
 
     def trash(self, file_id: str) -> RemoteFile:
         return RemoteFile.from_json(self._json("DELETE", f"/files/{quote(file_id)}"))
+
+    def list_versions(self, file_id: str) -> list[Version]:
+        data = self._json("GET", f"/files/{quote(file_id)}/versions")
+        return [Version.from_json(v) for v in data["items"]]
+
+    def restore_version(self, file_id: str, version_id: str) -> RemoteFile:
+        path = f"/files/{quote(file_id)}/versions/{quote(version_id)}/restore"
+        return RemoteFile.from_json(self._json("POST", path))
+
+    def list_trash(self, *, page_size: int = 500) -> Iterator[RemoteFile]:
+        cursor: str | None = None
+        while True:
+            params = {"limit": str(page_size), **({"cursor": cursor} if cursor else {})}
+            page = self._json("GET", "/trash", params=params)
+            yield from (RemoteFile.from_json(item) for item in page["items"])
+            cursor = page.get("cursor")
+            if not cursor:
+                return
+
+    def restore_from_trash(self, file_id: str, path: str | None = None) -> RemoteFile:
+        body = {"path": path} if path else {}
+        data = self._json("POST", f"/trash/{quote(file_id)}/restore", json=body)
+        return RemoteFile.from_json(data)
 
     def changes(self, cursor: str | None) -> ChangesPage:
         params = {"cursor": cursor} if cursor else None

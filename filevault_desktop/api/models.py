@@ -46,6 +46,20 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class Version:
+    version_id: str
+    size: int
+    content_type: str
+    etag: str
+    created_at: str
+    current: bool
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Version:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
 class PartUrl:
     part_number: int
     url: str

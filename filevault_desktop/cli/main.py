@@ -117,11 +117,14 @@ def auth_token(profile: str | None, as_json: bool) -> None:
 
 
 def main() -> None:
+    from filevault_desktop.cli.files_cmds import COMMANDS
     from filevault_desktop.cli.profile_cmds import profile_group
     from filevault_desktop.cli.stack_cmds import stack
 
     cli.add_command(stack)
     cli.add_command(profile_group)
+    for command in COMMANDS:
+        cli.add_command(command)
     cli(prog_name="filevault")
 
 

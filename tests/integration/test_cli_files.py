@@ -1,0 +1,91 @@
+"""File and share commands of the CLI against the local stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+
+from tests.integration.helpers import upload_bytes
+from tests.integration.stack import RunningStack, client
+from tests.integration.test_cli import run
+
+
+def test_ls_mv_rm_restore_versions(stack: RunningStack, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stack.add_user("mia", "Correct-horse1")
+    assert (
+        run(["login", "-u", "mia", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
+        == 0
+    )
+    svc = client(stack, tmp_path / "svc")
+    svc.login("mia", "Correct-horse1")
+    first = upload_bytes(svc, "docs/report.txt", b"v1")
+    upload_bytes(svc, "docs/report.txt", b"version 2", expected_version=first.version_id)
+    upload_bytes(svc, "docs/img/cat.jpg", b"meow")
+
+    top = json.loads(run(["ls", "--json"], home, stack).stdout)
+    assert [(e["kind"], e["path"]) for e in top] == [("folder", "docs")]
+    docs = json.loads(run(["ls", "docs", "--json"], home, stack).stdout)
+    assert [(e["kind"], e["path"]) for e in docs] == [
+        ("folder", "docs/img"),
+        ("file", "docs/report.txt"),
+    ]
+    assert "docs/report.txt" in run(["ls", "docs"], home, stack).stdout
+
+    versions = json.loads(run(["versions", "docs/report.txt", "--json"], home, stack).stdout)
+    assert [v["current"] for v in versions] == [True, False]
+    old = versions[1]["version_id"]
+    out = run(["restore", "docs/report.txt", "--version", old, "--json"], home, stack)
+    assert out.returncode == 0 and json.loads(out.stdout)["size"] == 2
+
+    out = run(["mv", "docs/report.txt", "archive/report-2026.txt"], home, stack)
+    assert out.returncode == 0, out.stderr
+    assert run(["rm", "archive/report-2026.txt"], home, stack).returncode == 0
+    trashed = json.loads(run(["trash", "--json"], home, stack).stdout)
+    assert [f["path"] for f in trashed] == ["archive/report-2026.txt"]
+    out = run(
+        ["restore", "archive/report-2026.txt", "--to", "back/report.txt", "--json"], home, stack
+    )
+    assert json.loads(out.stdout)["path"] == "back/report.txt"
+
+    missing = run(["rm", "no/such/file"], home, stack)
+    assert missing.returncode == 7 and "no file at 'no/such/file'" in missing.stderr
+
+
+def test_share_commands(stack: RunningStack, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stack.add_user("noa", "Correct-horse1")
+    assert (
+        run(["login", "-u", "noa", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
+        == 0
+    )
+    svc = client(stack, tmp_path / "svc")
+    svc.login("noa", "Correct-horse1")
+    upload_bytes(svc, "share/me.txt", b"shared bytes")
+
+    out = run(["share", "create", "share/me.txt", "--expires", "2h"], home, stack)
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip()
+    assert requests.get(url, timeout=10).content == b"shared bytes"
+
+    out = run(
+        ["share", "create", "share/me.txt", "--password-stdin", "--max-downloads", "1", "--json"],
+        home,
+        stack,
+        "pass phrase\n",
+    )
+    protected = json.loads(out.stdout)
+    assert protected["has_password"] and protected["max_downloads"] == 1
+    assert requests.get(protected["url"], timeout=10).status_code == 401
+
+    listed = json.loads(run(["share", "ls", "--json"], home, stack).stdout)
+    assert len(listed) == 2
+    revoked = run(["share", "revoke", listed[-1]["share_id"], "--json"], home, stack)
+    assert json.loads(revoked.stdout)["state"] == "revoked"
+    assert requests.get(url, timeout=10).status_code == 410
+    bad = run(["share", "create", "share/me.txt", "--expires", "30d"], home, stack)
+    assert bad.returncode == 6 and "Traceback" not in bad.stderr
+    bad = run(["share", "create", "share/me.txt", "--expires", "soon"], home, stack)
+    assert bad.returncode == 2 and "not a duration" in bad.stderr
