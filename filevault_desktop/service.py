@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
@@ -20,6 +22,9 @@ from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
+from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
+from filevault_desktop.transfer.http import RequestsPartSender
+from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
 KEYRING_SERVICE = "filevault"
 
@@ -158,3 +163,20 @@ class FileVaultService:
 
     def revoke_share(self, share_id: str) -> Share:
         return self.api.revoke_share(share_id)
+
+    # ----- transfers -----
+    def upload(
+        self,
+        sources: list[Path],
+        to: str = "",
+        *,
+        on_event: Subscriber | None = None,
+        cancel: threading.Event | None = None,
+        workers: int = 8,
+    ) -> list[UploadOutcome]:
+        """Upload files and folders (recursively) under the remote folder ``to``."""
+        planned = list(plan(sources, to))
+        journal = UploadJournal(self.paths.state_dir / "transfers.sqlite3")
+        sender = RequestsPartSender(pool_size=workers)
+        with UploadEngine(self.api, sender, journal, workers=workers, on_event=on_event) as engine:
+            return upload_all(engine, planned, cancel)

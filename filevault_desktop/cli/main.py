@@ -123,7 +123,9 @@ def main() -> None:
 
     cli.add_command(stack)
     cli.add_command(profile_group)
-    for command in COMMANDS:
+    from filevault_desktop.cli.transfer_cmds import upload
+
+    for command in (*COMMANDS, upload):
         cli.add_command(command)
     cli(prog_name="filevault")
 

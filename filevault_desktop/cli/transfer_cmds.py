@@ -1,0 +1,79 @@
+"""``filevault upload``: files and folders, with progress bars on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from filevault_desktop.cli.main import handles_errors, json_option, profile_option, service
+from filevault_desktop.cli.output import emit
+from filevault_desktop.transfer import TransferEvent, TransferProgress, TransferStarted
+
+
+class _Bars:
+    """Turns transfer events into one rich progress bar per file."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: TransferEvent) -> None:
+        if isinstance(event, TransferStarted):
+            self._tasks[event.transfer_id] = self._progress.add_task(
+                event.remote_path, total=event.total, completed=event.resumed_bytes
+            )
+        elif isinstance(event, TransferProgress) and event.transfer_id in self._tasks:
+            self._progress.update(self._tasks[event.transfer_id], completed=event.bytes_done)
+        elif event.transfer_id in self._tasks:  # finished or failed
+            task = self._tasks.pop(event.transfer_id)
+            self._progress.update(task, completed=self._progress.tasks[task].total)
+
+
+@click.command("upload")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--to", "to", default="", metavar="REMOTE_DIR", help="Remote folder (default: top).")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True)
+@profile_option
+@json_option
+@handles_errors
+def upload(
+    paths: tuple[Path, ...], to: str, workers: int, profile: str | None, as_json: bool
+) -> None:
+    """Upload files and folders (recursively). Interrupted uploads resume when run again."""
+    svc = service(profile)
+    show_bars = sys.stderr.isatty() and not as_json
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+        console=None,
+    )
+    context: Any = progress if show_bars else nullcontext()
+    with context:
+        outcomes = svc.upload(
+            list(paths), to, workers=workers, on_event=_Bars(progress) if show_bars else None
+        )
+    failed = [o for o in outcomes if o.error]
+    lines = [
+        f"uploaded {o.remote}" if not o.error else f"FAILED {o.local}: {o.error}" for o in outcomes
+    ]
+    emit(outcomes, as_json=as_json, text="\n".join(lines) or "(nothing to upload)")
+    if failed:
+        click.echo(f"error: {len(failed)} of {len(outcomes)} file(s) failed", err=True)
+        sys.exit(1)

@@ -1,0 +1,52 @@
+"""``filevault upload`` against the local stack: folders, symlinks, partial failure."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.integration.helpers import download_bytes
+from tests.integration.stack import RunningStack, client
+from tests.integration.test_cli import run
+
+
+def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stack.add_user("olga", "Correct-horse1")
+    assert (
+        run(["login", "-u", "olga", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
+        == 0
+    )
+    tree = tmp_path / "Photos"
+    (tree / "2026" / "june").mkdir(parents=True)
+    (tree / "2026" / "june" / "beach.jpg").write_bytes(b"\xff\xd8" + os.urandom(3 * 1024 * 1024))
+    (tree / "notes.txt").write_text("hello")
+    (tree / "empty.bin").write_bytes(b"")
+    secret = tmp_path / "outside-secret.txt"
+    secret.write_text("do not upload me")
+    (tree / "link-out.txt").symlink_to(secret)
+    single = tmp_path / "report.pdf"
+    single.write_bytes(b"%PDF-1.7")
+
+    out = run(["upload", str(tree), str(single), "--to", "backup", "--json"], home, stack)
+    assert out.returncode == 1, out.stderr  # the symlink out of the folder is refused
+    outcomes = {o["remote"]: o for o in json.loads(out.stdout)}
+    assert outcomes["backup/Photos/link-out.txt"]["error"]
+    uploaded = {r for r, o in outcomes.items() if o["file"]}
+    assert uploaded == {
+        "backup/Photos/2026/june/beach.jpg",
+        "backup/Photos/notes.txt",
+        "backup/Photos/empty.bin",
+        "backup/report.pdf",
+    }
+    assert outcomes["backup/report.pdf"]["file"]["content_type"] == "application/pdf"
+
+    svc = client(stack, home)
+    beach = svc.find("backup/Photos/2026/june/beach.jpg")
+    assert download_bytes(svc, beach.file_id) == (tree / "2026" / "june" / "beach.jpg").read_bytes()
+    assert all(f.path != "backup/Photos/link-out.txt" for f in svc.api.list_files("backup/"))
+
+    again = run(["upload", str(single), "--to", "backup"], home, stack)
+    assert again.returncode == 0 and "uploaded backup/report.pdf" in again.stdout
+    assert len(svc.versions("backup/report.pdf")) == 2
