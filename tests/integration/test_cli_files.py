@@ -7,20 +7,25 @@ from pathlib import Path
 
 import requests
 
+from filevault_desktop.service import FileVaultService
 from tests.integration.helpers import upload_bytes
 from tests.integration.stack import RunningStack, client
 from tests.integration.test_cli import run
 
 
-def test_ls_mv_rm_restore_versions(stack: RunningStack, tmp_path: Path) -> None:
+def signed_in_cli(stack: RunningStack, tmp_path: Path, name: str) -> tuple[Path, FileVaultService]:
+    """A new user signed in both in a CLI home and in an in-process client."""
     home = tmp_path / "home"
-    stack.add_user("mia", "Correct-horse1")
-    assert (
-        run(["login", "-u", "mia", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
-        == 0
-    )
+    stack.add_user(name, "Correct-horse1")
+    login = run(["login", "-u", name, "--password-stdin"], home, stack, "Correct-horse1\n")
+    assert login.returncode == 0, login.stderr
     svc = client(stack, tmp_path / "svc")
-    svc.login("mia", "Correct-horse1")
+    svc.login(name, "Correct-horse1")
+    return home, svc
+
+
+def test_ls_mv_rm_restore_versions(stack: RunningStack, tmp_path: Path) -> None:
+    home, svc = signed_in_cli(stack, tmp_path, "mia")
     first = upload_bytes(svc, "docs/report.txt", b"v1")
     upload_bytes(svc, "docs/report.txt", b"version 2", expected_version=first.version_id)
     upload_bytes(svc, "docs/img/cat.jpg", b"meow")
@@ -55,14 +60,7 @@ def test_ls_mv_rm_restore_versions(stack: RunningStack, tmp_path: Path) -> None:
 
 
 def test_share_commands(stack: RunningStack, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    stack.add_user("noa", "Correct-horse1")
-    assert (
-        run(["login", "-u", "noa", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
-        == 0
-    )
-    svc = client(stack, tmp_path / "svc")
-    svc.login("noa", "Correct-horse1")
+    home, svc = signed_in_cli(stack, tmp_path, "noa")
     upload_bytes(svc, "share/me.txt", b"shared bytes")
 
     out = run(["share", "create", "share/me.txt", "--expires", "2h"], home, stack)

@@ -7,17 +7,13 @@ import os
 from pathlib import Path
 
 from tests.integration.helpers import download_bytes
-from tests.integration.stack import RunningStack, client
+from tests.integration.stack import RunningStack
 from tests.integration.test_cli import run
+from tests.integration.test_cli_files import signed_in_cli
 
 
 def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    stack.add_user("olga", "Correct-horse1")
-    assert (
-        run(["login", "-u", "olga", "--password-stdin"], home, stack, "Correct-horse1\n").returncode
-        == 0
-    )
+    home, svc = signed_in_cli(stack, tmp_path, "olga")
     tree = tmp_path / "Photos"
     (tree / "2026" / "june").mkdir(parents=True)
     (tree / "2026" / "june" / "beach.jpg").write_bytes(b"\xff\xd8" + os.urandom(3 * 1024 * 1024))
@@ -42,7 +38,6 @@ def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
     }
     assert outcomes["backup/report.pdf"]["file"]["content_type"] == "application/pdf"
 
-    svc = client(stack, home)
     beach = svc.find("backup/Photos/2026/june/beach.jpg")
     assert download_bytes(svc, beach.file_id) == (tree / "2026" / "june" / "beach.jpg").read_bytes()
     assert all(f.path != "backup/Photos/link-out.txt" for f in svc.api.list_files("backup/"))
