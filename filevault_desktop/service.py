@@ -23,7 +23,8 @@ from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
 from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
-from filevault_desktop.transfer.http import RequestsPartSender
+from filevault_desktop.transfer.download import download_file
+from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
 from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
 KEYRING_SERVICE = "filevault"
@@ -180,3 +181,20 @@ class FileVaultService:
         sender = RequestsPartSender(pool_size=workers)
         with UploadEngine(self.api, sender, journal, workers=workers, on_event=on_event) as engine:
             return upload_all(engine, planned, cancel)
+
+    def download(
+        self,
+        remote: str,
+        local: Path | None = None,
+        *,
+        on_event: Subscriber | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """Download a remote file to ``local`` (a file path, or a folder to put it in)."""
+        found = self.find(remote)
+        target = (local or Path.cwd()).expanduser()
+        if target.is_dir():
+            target = target / found.name
+        return download_file(
+            self.api, RequestsFetcher(), found, target, on_event=on_event, cancel=cancel
+        )

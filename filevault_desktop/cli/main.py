@@ -123,9 +123,9 @@ def main() -> None:
 
     cli.add_command(stack)
     cli.add_command(profile_group)
-    from filevault_desktop.cli.transfer_cmds import upload
+    from filevault_desktop.cli.transfer_cmds import download, upload
 
-    for command in (*COMMANDS, upload):
+    for command in (*COMMANDS, upload, download):
         cli.add_command(command)
     cli(prog_name="filevault")
 

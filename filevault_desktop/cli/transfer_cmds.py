@@ -77,3 +77,26 @@ def upload(
     if failed:
         click.echo(f"error: {len(failed)} of {len(outcomes)} file(s) failed", err=True)
         sys.exit(1)
+
+
+@click.command("download")
+@click.argument("remote")
+@click.argument("local", required=False, type=click.Path(path_type=Path))
+@profile_option
+@json_option
+@handles_errors
+def download(remote: str, local: Path | None, profile: str | None, as_json: bool) -> None:
+    """Download a remote file (into LOCAL, a file or folder; default: here)."""
+    svc = service(profile)
+    show_bars = sys.stderr.isatty() and not as_json
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    context: Any = progress if show_bars else nullcontext()
+    with context:
+        saved = svc.download(remote, local, on_event=_Bars(progress) if show_bars else None)
+    emit({"remote": remote, "local": str(saved)}, as_json=as_json, text=f"saved {saved}")

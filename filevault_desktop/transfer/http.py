@@ -8,6 +8,7 @@ failures to ``NetworkError`` (retryable) and HTTP answers to ``PartUploadError``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -119,3 +120,31 @@ class RequestsPartSender:
         if not etag:
             raise PartUploadError(r.status_code, "no_etag", "the storage answered without an ETag")
         return etag.strip('"')
+
+
+class RequestsFetcher:
+    """Streams GETs of pre-signed URLs (the download half's edge adapter)."""
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        chunk_size: int = 1 << 20,
+        timeout: tuple[float, float] = (10, 120),
+    ) -> None:
+        self._session = session or make_session(4)
+        self._chunk = chunk_size
+        self._timeout = timeout
+
+    def fetch(self, url: str) -> Iterator[bytes]:
+        try:
+            with self._session.get(url, stream=True, timeout=self._timeout) as response:
+                if response.status_code != 200:
+                    raise _error(response)
+                yield from response.iter_content(self._chunk)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            raise NetworkError(f"download interrupted: {exc}") from exc

@@ -45,3 +45,21 @@ def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
     again = run(["upload", str(single), "--to", "backup"], home, stack)
     assert again.returncode == 0 and "uploaded backup/report.pdf" in again.stdout
     assert len(svc.versions("backup/report.pdf")) == 2
+
+
+def test_download_round_trip(stack: RunningStack, tmp_path: Path) -> None:
+    home, _ = signed_in_cli(stack, tmp_path, "pia")
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    source = tmp_path / "src.bin"
+    source.write_bytes(data)
+    assert run(["upload", str(source), "--to", "dl"], home, stack).returncode == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "src.bin").write_bytes(b"old local copy")
+    got = run(["download", "dl/src.bin", str(out_dir), "--json"], home, stack)
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["local"] == str(out_dir / "src.bin")
+    assert (out_dir / "src.bin").read_bytes() == data
+    assert sorted(p.name for p in out_dir.iterdir()) == ["src.bin"]
+    missing = run(["download", "dl/nope.bin", str(out_dir)], home, stack)
+    assert missing.returncode == 7
