@@ -93,7 +93,7 @@ def get_file(svc: Services, caller: Caller, file_id: str) -> FileRecord:
     return record
 
 
-def _active(svc: Services, caller: Caller, file_id: str) -> FileRecord:
+def active_file(svc: Services, caller: Caller, file_id: str) -> FileRecord:
     record = get_file(svc, caller, file_id)
     if record.state is not FileState.ACTIVE:
         raise NotFound("the file is in the trash", code="in_trash")
@@ -101,7 +101,7 @@ def _active(svc: Services, caller: Caller, file_id: str) -> FileRecord:
 
 
 def download(svc: Services, caller: Caller, file_id: str) -> DownloadTicket:
-    record = _active(svc, caller, file_id)
+    record = active_file(svc, caller, file_id)
     ttl = svc.config.download_url_ttl_s
     url = svc.uploads.presign_get(
         record.blob_key, ttl, filename=name_of(record.path), content_type=record.content_type
@@ -116,7 +116,7 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
     result: list[FileRecord] = []
 
     def build(_: Profile) -> Mutation:
-        current = _active(svc, caller, file_id)
+        current = active_file(svc, caller, file_id)
         if body.expected_version is not None and body.expected_version != current.version_id:
             raise Conflict(
                 "the file changed since you last saw it", current_version=current.version_id
@@ -169,7 +169,7 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
     result: list[FileRecord] = []
 
     def build(_: Profile) -> Mutation:
-        current = _active(svc, caller, file_id)
+        current = active_file(svc, caller, file_id)
         trashed = replace(current, state=FileState.TRASHED, trashed_at=now)
         result[:] = [trashed]
         return Mutation(
@@ -280,7 +280,7 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
     result: list[FileRecord] = []
 
     def build(_: Profile) -> Mutation:
-        current = _active(svc, caller, file_id)
+        current = active_file(svc, caller, file_id)
         new_version = new_version_id(now)
         restored = replace(
             current,

@@ -42,6 +42,20 @@ class _Bars:
             self._progress.update(task, completed=self._progress.tasks[task].total)
 
 
+def _progress(as_json: bool) -> tuple[Any, _Bars | None]:
+    """Progress bars on a terminal; nothing when output is JSON or not a terminal."""
+    if as_json or not sys.stderr.isatty():
+        return nullcontext(), None
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    return progress, _Bars(progress)
+
+
 @click.command("upload")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--to", "to", default="", metavar="REMOTE_DIR", help="Remote folder (default: top).")
@@ -54,21 +68,9 @@ def upload(
 ) -> None:
     """Upload files and folders (recursively). Interrupted uploads resume when run again."""
     svc = service(profile)
-    show_bars = sys.stderr.isatty() and not as_json
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        transient=False,
-        console=None,
-    )
-    context: Any = progress if show_bars else nullcontext()
+    context, bars = _progress(as_json)
     with context:
-        outcomes = svc.upload(
-            list(paths), to, workers=workers, on_event=_Bars(progress) if show_bars else None
-        )
+        outcomes = svc.upload(list(paths), to, workers=workers, on_event=bars)
     failed = [o for o in outcomes if o.error]
     lines = [
         f"uploaded {o.remote}" if not o.error else f"FAILED {o.local}: {o.error}" for o in outcomes
@@ -88,15 +90,7 @@ def upload(
 def download(remote: str, local: Path | None, profile: str | None, as_json: bool) -> None:
     """Download a remote file (into LOCAL, a file or folder; default: here)."""
     svc = service(profile)
-    show_bars = sys.stderr.isatty() and not as_json
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    context: Any = progress if show_bars else nullcontext()
+    context, bars = _progress(as_json)
     with context:
-        saved = svc.download(remote, local, on_event=_Bars(progress) if show_bars else None)
+        saved = svc.download(remote, local, on_event=bars)
     emit({"remote": remote, "local": str(saved)}, as_json=as_json, text=f"saved {saved}")
