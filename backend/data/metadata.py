@@ -104,8 +104,12 @@ class MetadataStore:
         *,
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
+        ttl: int | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
+        """``ttl``: seconds since the epoch after which DynamoDB may drop the item."""
+        if ttl is not None:
+            extra[naming.TTL_ATTRIBUTE] = ttl
         item = to_item(record, **extra)
         item.update(self._key(key))
         op: dict[str, Any] = {"TableName": self._table, "Item": item}
@@ -122,11 +126,6 @@ class MetadataStore:
         op: dict[str, Any] = {"TableName": self._table, "Key": self._key(key)}
         self._add_condition(op, condition, values)
         return {"Delete": op}
-
-    def check(self, key: keys.ItemKey, condition: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(key)}
-        self._add_condition(op, condition, values)
-        return {"ConditionCheck": op}
 
     @staticmethod
     def _add_condition(
@@ -245,9 +244,12 @@ class MetadataStore:
                 return
 
     # ----- writes -----
-    def put_plain(self, key: keys.ItemKey, record: Any, **extra: Any) -> None:
+    def put_plain(
+        self, key: keys.ItemKey, record: Any, *, ttl: int | None = None, **extra: Any
+    ) -> None:
         """An unconditional single-item write that is not part of the change feed."""
-        self._db.put_item(TableName=self._table, Item=self.put(key, record, **extra)["Put"]["Item"])
+        item = self.put(key, record, ttl=ttl, **extra)["Put"]["Item"]
+        self._db.put_item(TableName=self._table, Item=item)
 
     def delete_plain(self, key: keys.ItemKey) -> None:
         self._db.delete_item(TableName=self._table, Key=self._key(key))

@@ -11,7 +11,7 @@ from backend.data import keys
 from backend.data.records import FileState, ShareRecord
 from backend.errors import Forbidden, Gone, NotFound, TooManyRequests, Unauthorized
 from backend.logic.context import Caller, Services, new_id
-from backend.logic.files import _active
+from backend.logic.files import active_file
 from backend.logic.inputs import CreateShare
 from backend.logic.paths import name_of
 
@@ -43,7 +43,7 @@ def share_url(svc: Services, token: str) -> str:
 
 
 def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
-    record = _active(svc, caller, body.file_id)
+    record = active_file(svc, caller, body.file_id)
     now = svc.now_ms()
     token = secrets.token_urlsafe(32)
     share = ShareRecord(

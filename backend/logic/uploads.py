@@ -102,7 +102,7 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
     store.put_plain(
         keys.upload(caller.user_id, upload.upload_id),
         upload,
-        **{"ttl": upload.expires_at // 1000},
+        ttl=upload.expires_at // 1000,
     )
     if mode is UploadMode.SINGLE:
         urls = [PartUrl(1, svc.uploads.presign_put(blob, cfg.upload_url_ttl_s))]

@@ -382,3 +382,16 @@ def test_changes_cursor_ahead_of_server_is_410(alice: Api) -> None:
 def test_validation_messages_name_the_field(alice: Api) -> None:
     status, err, _ = alice.call("POST", "/uploads", {"path": "../x", "size": 1})
     assert status == 400 and err["message"].startswith("path:")
+
+
+def test_upload_sessions_and_shares_carry_the_ttl_attribute(alice: Api) -> None:
+    from backend import naming
+
+    fid = _fid(alice, "ttl.txt")
+    _share(alice, fid)
+    status, _, _ = alice.call("POST", "/uploads", {"path": "pending.txt", "size": 1})
+    assert status == 201
+    items = alice.services.store._db.scan(TableName="meta")["Items"]
+    by_kind = {i["sk"]["S"].split("#", 1)[0]: i for i in items if "#" in i["sk"]["S"]}
+    for kind in ("UP", "S"):
+        assert int(by_kind[kind][naming.TTL_ATTRIBUTE]["N"]) > 1_800_000_000
