@@ -10,6 +10,7 @@ Only three things need it, each a security or durability gap of moto:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import asdict, dataclass
@@ -60,6 +61,8 @@ class LocalCognito:
         self.region = region
         self._jwk = private_jwk
         self._verifiers: dict[tuple[str, str], Verifier] = {}
+        # What each verifier was derived from (a digest, so no password is kept twice).
+        self._derived_from: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
     def _backend(self) -> Any:
@@ -87,15 +90,16 @@ class LocalCognito:
         user = pool._get_user(username)
         if user is None:
             return None
+        key = (pool_id, user.username)
         with self._lock:
             if user.password is not None:
-                cached = self._verifiers.get((pool_id, user.username))
-                fresh = make_verifier(
-                    pool_id, user.id, user.password, salt_hex=cached.salt_hex if cached else None
-                )
-                self._verifiers[(pool_id, user.username)] = fresh
-                return SrpUser(user.id, fresh)
-            saved = self._verifiers.get((pool_id, user.username))
+                # Derive the verifier (a modular exponentiation) only when the password changed,
+                # not on every sign-in and snapshot.
+                fingerprint = hashlib.sha256(f"{user.id}:{user.password}".encode()).digest()
+                if self._derived_from.get(key) != fingerprint:
+                    self._verifiers[key] = make_verifier(pool_id, user.id, user.password)
+                    self._derived_from[key] = fingerprint
+            saved = self._verifiers.get(key)
         return SrpUser(user.id, saved) if saved else None
 
     def export_users(self, pool_id: str) -> list[SavedUser]:
