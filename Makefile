@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := local,dev
+EXTRAS := local,infra,dev
 
 .PHONY: run test lint typecheck unit integration bench stack clean
 

@@ -37,6 +37,7 @@ def file_view(f: FileRecord) -> dict[str, Any]:
         "modified_at": iso(f.modified_at),
         "state": f.state.value,
         "trashed_at": iso(f.trashed_at),
+        "sha256": f.sha256,
     }
 
 
@@ -50,6 +51,7 @@ def version_view(v: VersionRecord, current: str | None = None) -> dict[str, Any]
         "size": v.size,
         "content_type": v.content_type,
         "etag": v.etag,
+        "sha256": v.sha256,
         "created_at": iso(v.created_at),
         "current": v.version_id == current,
     }
@@ -85,6 +87,7 @@ def change_view(c: ChangeRecord) -> dict[str, Any]:
         "old_path": c.old_path,
         "version_id": c.version_id,
         "size": c.size,
+        "sha256": c.sha256,
         "at": iso(c.at),
     }
 

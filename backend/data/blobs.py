@@ -24,6 +24,8 @@ class StoredPart:
 class StoredObject:
     size: int
     etag: str
+    # Base64 SHA-256 S3 verified on the way in, when the writer sent one (single PUTs).
+    checksum_sha256: str | None = None
 
 
 def _content_disposition(filename: str) -> str:
@@ -118,12 +120,19 @@ class BlobStore:
 
     def head(self, key: str) -> StoredObject | None:
         try:
-            out: dict[str, Any] = dict(self._s3.head_object(Bucket=self.bucket, Key=key))
+            out: dict[str, Any] = dict(
+                self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return StoredObject(size=int(out["ContentLength"]), etag=str(out["ETag"]).strip('"'))
+        checksum = out.get("ChecksumSHA256")
+        return StoredObject(
+            size=int(out["ContentLength"]),
+            etag=str(out["ETag"]).strip('"'),
+            checksum_sha256=checksum if isinstance(checksum, str) and "-" not in checksum else None,
+        )
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key)

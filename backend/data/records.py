@@ -48,6 +48,8 @@ class FileRecord:
     modified_at: int
     state: FileState = FileState.ACTIVE
     trashed_at: int | None = None
+    # Hex SHA-256 of the whole content as the uploading client computed it (None when unknown).
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class VersionRecord:
     blob_key: str
     etag: str
     created_at: int
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,4 @@ class ChangeRecord:
     version_id: str | None
     size: int | None
     at: int
+    sha256: str | None = None

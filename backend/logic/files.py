@@ -151,6 +151,7 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
                 current.version_id,
                 current.size,
                 now,
+                current.sha256,
             ),
             conflict_messages={
                 0: "the file changed while it was being moved",
@@ -196,6 +197,7 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
                 current.version_id,
                 current.size,
                 now,
+                current.sha256,
             ),
             conflict_messages={
                 0: "the file changed while it was being deleted",
@@ -249,7 +251,15 @@ def restore_from_trash(
                 store.delete(keys.trash(user, file_id)),
             ],
             change=ChangeRecord(
-                0, ChangeOp.UPSERT, file_id, path, None, current.version_id, current.size, now
+                0,
+                ChangeOp.UPSERT,
+                file_id,
+                path,
+                None,
+                current.version_id,
+                current.size,
+                now,
+                current.sha256,
             ),
             conflict_messages={
                 0: "the file changed while it was being restored",
@@ -290,6 +300,7 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
             blob_key=old.blob_key,
             etag=old.etag,
             modified_at=now,
+            sha256=old.sha256,
         )
         result[:] = [restored]
         seen = {":v": current.version_id, ":active": FileState.ACTIVE.value}
@@ -317,11 +328,20 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
                         old.blob_key,
                         old.etag,
                         now,
+                        old.sha256,
                     ),
                 ),
             ],
             change=ChangeRecord(
-                0, ChangeOp.UPSERT, file_id, current.path, None, new_version, old.size, now
+                0,
+                ChangeOp.UPSERT,
+                file_id,
+                current.path,
+                None,
+                new_version,
+                old.size,
+                now,
+                old.sha256,
             ),
             conflict_messages={
                 0: "the file changed while restoring",

@@ -52,6 +52,8 @@ class CompletedPart(Body):
 
 class CompleteUpload(Body):
     parts: Annotated[list[CompletedPart], Field(max_length=MAX_PARTS)] = []
+    # Hex SHA-256 of the whole file, which sync clients compare instead of names and sizes.
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
 
 
 class MoveFile(Body):

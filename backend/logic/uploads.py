@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 
@@ -205,8 +206,16 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
             f"uploaded {stored.size} bytes but declared {upload.size}; upload again",
             code="size_mismatch",
         )
+    if body.sha256 is not None and stored.checksum_sha256 is not None:
+        stored_hex = base64.b64decode(stored.checksum_sha256).hex()
+        if stored_hex != body.sha256:
+            svc.uploads.delete(upload.blob_key)
+            raise BadRequest(
+                "the file's SHA-256 differs from the bytes that were stored; upload again",
+                code="checksum_mismatch",
+            )
     try:
-        return _record_version(svc, caller, upload, stored.etag)
+        return _record_version(svc, caller, upload, stored.etag, body.sha256)
     except Conflict:
         # The loser of a race keeps nothing half-done: its bytes are dropped.
         svc.uploads.delete(upload.blob_key)
@@ -214,7 +223,9 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
         raise
 
 
-def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: str) -> FileRecord:
+def _record_version(
+    svc: Services, caller: Caller, upload: UploadRecord, etag: str, sha256: str | None
+) -> FileRecord:
     store, user = svc.store, caller.user_id
     now = svc.now_ms()
     result: list[FileRecord] = []
@@ -231,6 +242,7 @@ def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: s
             etag=etag,
             created_at=current.created_at if current else now,
             modified_at=now,
+            sha256=sha256,
         )
         result[:] = [record]
         version = VersionRecord(
@@ -241,6 +253,7 @@ def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: s
             upload.blob_key,
             etag,
             now,
+            sha256,
         )
         if upload.base_version is None:
             file_cond, file_vals = (
@@ -278,6 +291,7 @@ def _record_version(svc: Services, caller: Caller, upload: UploadRecord, etag: s
                 upload.version_id,
                 upload.size,
                 now,
+                sha256,
             ),
             used_delta=upload.size,
             conflict_messages={0: message, 1: message},

@@ -148,11 +148,16 @@ class ApiClient:
         )
 
     def complete_upload(
-        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+        self,
+        upload_id: str,
+        parts: list[dict[str, Any]] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> RemoteFile:
-        data = self._json(
-            "POST", f"/uploads/{quote(upload_id)}/complete", json={"parts": parts or []}
-        )
+        body: dict[str, Any] = {"parts": parts or []}
+        if sha256 is not None:
+            body["sha256"] = sha256
+        data = self._json("POST", f"/uploads/{quote(upload_id)}/complete", json=body)
         return RemoteFile.from_json(data)
 
     def abort_upload(self, upload_id: str) -> None:

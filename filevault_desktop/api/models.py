@@ -39,6 +39,7 @@ class RemoteFile:
     modified_at: str
     state: str
     trashed_at: str | None = None
+    sha256: str | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RemoteFile:
@@ -53,6 +54,7 @@ class Version:
     etag: str
     created_at: str
     current: bool
+    sha256: str | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Version:
@@ -95,6 +97,7 @@ class Change:
     version_id: str | None
     size: int | None
     at: str
+    sha256: str | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Change:

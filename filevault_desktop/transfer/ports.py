@@ -29,7 +29,11 @@ class UploadApi(Protocol):
     def part_urls(self, upload_id: str, part_numbers: list[int]) -> UploadTicket: ...
 
     def complete_upload(
-        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+        self,
+        upload_id: str,
+        parts: list[dict[str, Any]] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> RemoteFile: ...
 
     def abort_upload(self, upload_id: str) -> None: ...

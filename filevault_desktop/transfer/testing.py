@@ -211,7 +211,11 @@ class FakeUploadServer:
             return self._ticket(up, sorted(set(part_numbers)))
 
     def complete_upload(
-        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+        self,
+        upload_id: str,
+        parts: list[dict[str, Any]] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> RemoteFile:
         with self._lock:
             self.calls.append(("complete_upload", (upload_id, parts)))
@@ -239,6 +243,9 @@ class FakeUploadServer:
                 data = up.parts[1].data
             if len(data) != up.size:
                 raise ApiError(400, "size_mismatch", "size differs from the declared one")
+            # As S3 + our backend: only a single PUT's stored checksum covers the whole file.
+            if up.mode == "single" and sha256 not in (None, hashlib.sha256(data).hexdigest()):
+                raise ApiError(400, "checksum_mismatch", "the file's SHA-256 differs")
             self.files[up.path] = data
             self.versions[up.path] = up.version_id
             up.completed = RemoteFile(
@@ -252,6 +259,7 @@ class FakeUploadServer:
                 created_at="2026-01-01T00:00:00.000Z",
                 modified_at="2026-01-01T00:00:00.000Z",
                 state="active",
+                sha256=sha256,
             )
             return up.completed
 

@@ -8,6 +8,7 @@ engine needs from the outside world; nothing here knows about HTTP libraries or 
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import logging
@@ -281,6 +282,7 @@ class UploadEngine:
         abort_on_cancel: bool = False,
         root: Path | None = None,
         follow_symlinks: bool = False,
+        sha256: str | None = None,
     ) -> RemoteFile:
         """Uploads ``local_path`` to ``remote_path`` and returns the new version's metadata.
 
@@ -290,6 +292,8 @@ class UploadEngine:
         call resumes, or discarding the upload when ``abort_on_cancel``. ``root`` and
         ``follow_symlinks`` decide which symbolic links may be followed (see
         ``SourceFile.open``). Raises ``FileChangedError`` when the file changes meanwhile.
+        ``sha256`` (hex, of the whole file) is recorded with the version when the caller already
+        knows it; a single-PUT upload derives it from the checksum it sends anyway.
         """
         cancel = cancel or threading.Event()
         transfer_id = uuid.uuid4().hex
@@ -311,7 +315,7 @@ class UploadEngine:
                     )
                     try:
                         remote = self._drive(
-                            transfer_id, src, session, remote_path, cancel, abort_on_cancel
+                            transfer_id, src, session, remote_path, cancel, abort_on_cancel, sha256
                         )
                     except _SessionGone as gone:
                         log.warning("upload %s: %s; starting over", session.upload_id, gone)
@@ -434,6 +438,7 @@ class UploadEngine:
         remote_path: str,
         cancel: threading.Event,
         abort_on_cancel: bool,
+        sha256: str | None,
     ) -> RemoteFile:
         meter = ProgressMeter(
             transfer_id,
@@ -455,7 +460,7 @@ class UploadEngine:
                 raise Interrupted()
             # The last word on the file: whatever we sent must be what is on disk now.
             src.check_unchanged()
-            remote = self._complete(session)
+            remote = self._complete(session, sha256)
         except Interrupted:
             if abort_on_cancel:
                 self._discard(session.upload_id)
@@ -467,15 +472,19 @@ class UploadEngine:
         self._emit_progress(meter, force=True)
         return remote
 
-    def _complete(self, session: _Session) -> RemoteFile:
+    def _complete(self, session: _Session, sha256: str | None) -> RemoteFile:
         parts = None
-        if not session.single:
+        if session.single:
+            part = session.done.get(1)
+            if sha256 is None and part is not None and part.sha256:
+                sha256 = base64.b64decode(part.sha256).hex()
+        else:
             parts = [
                 {"part_number": p.part_number, "etag": p.etag, "sha256": p.sha256}
                 for _, p in sorted(session.done.items())
             ]
         try:
-            return self._api.complete_upload(session.upload_id, parts)
+            return self._api.complete_upload(session.upload_id, parts, sha256=sha256)
         except (NotFoundError, ConflictError) as exc:
             raise _SessionGone(exc) from exc
         except ApiError as exc:

@@ -395,3 +395,38 @@ def test_upload_sessions_and_shares_carry_the_ttl_attribute(alice: Api) -> None:
     by_kind = {i["sk"]["S"].split("#", 1)[0]: i for i in items if "#" in i["sk"]["S"]}
     for kind in ("UP", "S"):
         assert int(by_kind[kind][naming.TTL_ATTRIBUTE]["N"]) > 1_800_000_000
+
+
+def _complete(api: Api, upload_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    status, out, _ = api.call(
+        "POST",
+        f"/uploads/{upload_id}/complete",
+        body,
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": upload_id},
+    )
+    return status, out
+
+
+def test_whole_file_sha256_is_kept_through_moves_and_the_feed(alice: Api) -> None:
+    import hashlib
+
+    data = b"content that sync compares by hash"
+    digest = hashlib.sha256(data).hexdigest()
+    _, up, _ = alice.call("POST", "/uploads", {"path": "h.txt", "size": len(data)})
+    up["_sub"] = "sub-alice"
+    put_bytes(alice.services, up, data)
+    status, done = _complete(alice, up["upload_id"], {"sha256": digest})
+    assert status == 200 and done["sha256"] == digest
+    status, moved, _ = alice.call(
+        "PATCH",
+        f"/files/{done['file_id']}",
+        {"path": "moved/h.txt"},
+        route="/files/{file_id}",
+        params={"file_id": done["file_id"]},
+    )
+    assert status == 200 and moved["sha256"] == digest
+    _, feed, _ = alice.call("GET", "/changes")
+    assert [c["sha256"] for c in feed["changes"]] == [digest, digest]
+    status, _err = _complete(alice, up["upload_id"], {"sha256": "A" * 64})
+    assert status == 400  # not hex: refused by validation, nothing changes

@@ -214,3 +214,27 @@ def test_part_checksums_are_checked_at_completion(make_user) -> None:  # type: i
     assert refused.value.code == "part_mismatch"
     done = svc.api.complete_upload(ticket.upload_id, parts)
     assert download_bytes(svc, done.file_id) == data
+
+
+def test_whole_file_sha256_of_a_single_put_is_checked(make_user) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    from filevault_desktop.errors import ApiError
+
+    svc, _, _ = make_user()
+    data = b"the bytes S3 checked on the way in"
+    digest = hashlib.sha256(data).digest()
+    ticket = svc.api.initiate_upload("c.txt", len(data))
+    header = {**OCTET, "x-amz-checksum-sha256": base64.b64encode(digest).decode()}
+    assert requests.put(ticket.parts[0].url, data=data, headers=header, timeout=30).ok
+    with pytest.raises(ApiError) as refused:
+        svc.api.complete_upload(ticket.upload_id, sha256=hashlib.sha256(b"other").hexdigest())
+    assert refused.value.code == "checksum_mismatch"
+    assert list(svc.api.list_files()) == []
+    # The same claim made honestly is recorded and comes back in listings and the feed.
+    ticket = svc.api.initiate_upload("c.txt", len(data))
+    assert requests.put(ticket.parts[0].url, data=data, headers=header, timeout=30).ok
+    done = svc.api.complete_upload(ticket.upload_id, sha256=digest.hex())
+    assert done.sha256 == digest.hex()
+    assert [f.sha256 for f in svc.api.list_files()] == [digest.hex()]
+    assert svc.api.changes(None).changes[-1].sha256 == digest.hex()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from filevault_desktop.api.models import PartUrl, RemoteFile, UploadTicket
-from filevault_desktop.errors import ConflictError, NetworkError, QuotaError
+from filevault_desktop.errors import ConflictError, FileVaultError, NetworkError, QuotaError
 from filevault_desktop.transfer import (
     DonePart,
     FailureReason,
@@ -128,6 +128,23 @@ def test_single_put_and_zero_bytes(
     assert [c[1] for c in server.calls_named("complete_upload")][-1] is None  # single: no parts
     assert server.puts[-1].sha256_b64 == b64sha(b"")
     assert journal.entries() == []
+
+
+def test_whole_file_sha256_is_recorded(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    small, data = write(tmp_path, "small.txt", 1500)
+    big, big_data = write(tmp_path, "big.bin", 3 * PART + 7)
+    # Single PUT: derived from the checksum already sent with the bytes.
+    assert engine.upload_file(small, "small.txt").sha256 == hashlib.sha256(data).hexdigest()
+    # Multipart: only the caller (sync) knows it without reading the file again.
+    assert engine.upload_file(big, "big.bin").sha256 is None
+    known = hashlib.sha256(big_data).hexdigest()
+    assert engine.upload_file(big, "big2.bin", sha256=known).sha256 == known
+    # A wrong claim about a single PUT is refused by the server, never recorded.
+    with pytest.raises(FileVaultError, match="SHA-256"):
+        engine.upload_file(small, "small3.txt", sha256="0" * 64)
+    assert "small3.txt" not in server.files
 
 
 def test_events_started_progress_finished(
@@ -634,7 +651,11 @@ class DiscardingServer:
         raise AssertionError("all URLs came with the ticket")
 
     def complete_upload(
-        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+        self,
+        upload_id: str,
+        parts: list[dict[str, Any]] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> RemoteFile:
         return RemoteFile("f1", "p", "p", self.received, "", "v1", "", "", "", "active")
 
