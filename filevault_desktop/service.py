@@ -17,13 +17,14 @@ from filevault_desktop.api.models import Account, RemoteFile, Share, Version
 from filevault_desktop.auth.cognito import Authenticator, CognitoAuthenticator
 from filevault_desktop.auth.session import AuthSession
 from filevault_desktop.auth.token_store import KeyringTokenStore, TokenStore
+from filevault_desktop.downloads import DownloadOutcome, download_all, plan_file, plan_folder
 from filevault_desktop.errors import NotFoundError
 from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
 from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
-from filevault_desktop.transfer.download import download_file
+from filevault_desktop.transfer.download import DownloadEngine
 from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
 from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
@@ -189,12 +190,22 @@ class FileVaultService:
         *,
         on_event: Subscriber | None = None,
         cancel: threading.Event | None = None,
-    ) -> Path:
-        """Download a remote file to ``local`` (a file path, or a folder to put it in)."""
-        found = self.find(remote)
+        workers: int = 8,
+    ) -> list[DownloadOutcome]:
+        """Download a remote file or folder (recursively) into ``local``.
+
+        A file goes to ``local`` (or into it, when it is a folder); a folder lands as
+        ``local/<folder>/...``. Interrupted downloads resume when run again.
+        """
         target = (local or Path.cwd()).expanduser()
-        if target.is_dir():
-            target = target / found.name
-        return download_file(
-            self.api, RequestsFetcher(), found, target, on_event=on_event, cancel=cancel
-        )
+        try:
+            planned = [plan_file(self.find(remote), target)]
+        except NotFoundError:
+            prefix = folder_prefix(remote)
+            planned = plan_folder(prefix, self.api.list_files(prefix), target)
+            if not planned:
+                raise
+        with DownloadEngine(
+            self.api, RequestsFetcher(pool_size=workers), workers=workers, on_event=on_event
+        ) as engine:
+            return download_all(engine, planned, files_at_once=workers, cancel=cancel)

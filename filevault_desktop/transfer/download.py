@@ -1,38 +1,59 @@
-"""Downloads: streamed to a temporary file beside the target, verified, then renamed into place.
+"""Downloads: parallel ranges into a temporary file beside the target, verified, renamed in place.
 
-A download that fails for any reason (network, full disk, corrupted bytes) leaves the
-existing file untouched and no temporary file behind. This first version streams one
-connection; parallel ranges and resuming an interrupted download come with the sync engine.
+The temporary file's name is derived from the file's id and version, and a small sidecar
+records which ranges are on disk, so an interrupted download (network, cancel, ``kill -9``)
+resumes where it stopped. Whatever goes wrong, the existing target is untouched until the
+complete, verified bytes replace it in one rename. A disk too small is found before the
+first byte by reserving the whole size (``posix_fallocate``) where the platform can.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import json
+import logging
 import os
 import re
-import secrets
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol
 
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
 from filevault_desktop.api.models import RemoteFile
-from filevault_desktop.errors import AuthError, FileVaultError, NetworkError
+from filevault_desktop.errors import ApiError, AuthError, FileVaultError, NetworkError
+from filevault_desktop.persist import write_atomic
+from filevault_desktop.transfer.bandwidth import TokenBucket
 from filevault_desktop.transfer.errors import TransferCancelled, TransferError
 from filevault_desktop.transfer.events import (
     Direction,
     FailureReason,
     Subscriber,
+    TransferEvent,
     TransferFailed,
     TransferFinished,
     TransferStarted,
 )
 from filevault_desktop.transfer.ports import Clock, SystemClock
-from filevault_desktop.transfer.progress import ProgressMeter
+from filevault_desktop.transfer.progress import DEFAULT_INTERVAL_S, ProgressMeter
+from filevault_desktop.transfer.upload import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 _PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
+PARTIAL_SUFFIX = ".filevault-part"
+"""Partial downloads end with this (sync ignores them; a later download resumes them)."""
+DEFAULT_RANGE_SIZE = 8 << 20
+# The sidecar is rewritten at most this often: each rewrite first flushes the data it claims.
+_SIDECAR_INTERVAL_S = 1.0
 
 
 class DownloadApi(Protocol):
@@ -40,14 +61,45 @@ class DownloadApi(Protocol):
 
 
 class Fetcher(Protocol):
-    def fetch(self, url: str) -> Iterator[bytes]:
-        """Streams a GET's body; raises NetworkError, or ApiError for a non-2xx answer."""
+    def fetch(self, url: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Streams bytes ``[start, end)`` of a GET (the whole body when ``end`` is None).
+
+        Raises NetworkError for transport failures and ApiError for a non-2xx answer.
+        """
         ...
+
+
+class _Interrupted(Exception):
+    """A worker saw the stop flag (cancel, or another range failed)."""
+
+
+def partial_path(target: Path, remote: RemoteFile) -> Path:
+    tag = hashlib.sha256(f"{remote.file_id}/{remote.version_id}".encode()).hexdigest()[:12]
+    return target.parent / f".{target.name}.{tag}{PARTIAL_SUFFIX}"
+
+
+def _sidecar(partial: Path) -> Path:
+    return partial.with_name(partial.name + ".json")
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, NetworkError):
+        return True
+    # 403: the pre-signed URL expired (it is replaced before the retry); 429/5xx: transient.
+    return isinstance(exc, ApiError) and (exc.status in (403, 408, 429) or exc.status >= 500)
 
 
 def _reason(exc: FileVaultError) -> FailureReason:
     if isinstance(exc, TransferCancelled):
         return FailureReason.CANCELLED
+    if isinstance(exc, NoSpaceError):
+        return FailureReason.NO_SPACE
     if isinstance(exc, NetworkError):
         return FailureReason.NETWORK
     if isinstance(exc, AuthError):
@@ -55,90 +107,449 @@ def _reason(exc: FileVaultError) -> FailureReason:
     return FailureReason.REFUSED
 
 
-def _cleanup(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+class NoSpaceError(TransferError):
+    """The target's disk cannot hold the file; nothing was replaced."""
 
 
-def download_file(
-    api: DownloadApi,
-    fetcher: Fetcher,
-    remote: RemoteFile,
-    target: Path,
-    *,
-    on_event: Subscriber | None = None,
-    clock: Clock | None = None,
-    cancel: threading.Event | None = None,
-) -> Path:
-    """Downloads ``remote`` to ``target`` atomically and returns ``target``."""
-    clock = clock or SystemClock()
-    emit = on_event or (lambda event: None)
-    transfer_id = uuid.uuid4().hex
-    shown = str(target)
-    temp = target.parent / f".{target.name}.filevault-{secrets.token_hex(4)}.part"
-    meter = ProgressMeter(transfer_id, shown, remote.path, remote.size, clock)
-    emit(TransferStarted(transfer_id, Direction.DOWNLOAD, shown, remote.path, remote.size, 0))
-    started = clock.monotonic()
-    md5 = hashlib.md5(usedforsecurity=False)  # S3's ETag of a single-PUT object is its MD5
-    received = 0
-    try:
-        url = api.download_url(remote.file_id)
+@dataclass
+class _State:
+    """What the sidecar records: enough to trust the partial file's finished ranges."""
+
+    file_id: str
+    version_id: str
+    size: int
+    range_size: int
+    done: set[int]
+
+    def matches(self, other: _State) -> bool:
+        return (self.file_id, self.version_id, self.size, self.range_size) == (
+            other.file_id,
+            other.version_id,
+            other.size,
+            other.range_size,
+        )
+
+    def to_json(self) -> bytes:
+        return json.dumps({**self.__dict__, "done": sorted(self.done)}).encode()
+
+    @classmethod
+    def load(cls, path: Path) -> _State | None:
         try:
-            with temp.open("xb") as out:
-                for chunk in fetcher.fetch(url):
-                    if cancel is not None and cancel.is_set():
-                        raise TransferCancelled(shown, aborted=True)
-                    out.write(chunk)
-                    md5.update(chunk)
-                    received += len(chunk)
-                    meter.add(len(chunk))
-                    event = meter.poll()
-                    if event is not None:
-                        emit(event)
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError as exc:
-            raise TransferError(
-                f"cannot write {target}: {exc.strerror or exc}; the existing file is untouched"
-            ) from exc
-        if received != remote.size:
-            raise TransferError(
-                f"download of {remote.path} stopped at {received} of {remote.size} bytes; "
-                "the existing file is untouched"
+            raw = json.loads(path.read_bytes())
+            return cls(
+                str(raw["file_id"]),
+                str(raw["version_id"]),
+                int(raw["size"]),
+                int(raw["range_size"]),
+                {int(n) for n in raw["done"]},
             )
-        if _PLAIN_MD5.match(remote.etag) and md5.hexdigest() != remote.etag:
-            raise TransferError(f"download of {remote.path} was corrupted (MD5 differs); try again")
-        temp.replace(target)
-    except FileVaultError as exc:
-        _cleanup(temp)
-        emit(
-            TransferFailed(
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+class DownloadEngine:
+    """Downloads remote files: ``workers`` ranges of ``range_size`` bytes at a time per file."""
+
+    def __init__(
+        self,
+        api: DownloadApi,
+        fetcher: Fetcher,
+        *,
+        workers: int = 4,
+        range_size: int = DEFAULT_RANGE_SIZE,
+        clock: Clock | None = None,
+        on_event: Subscriber | None = None,
+        retry: RetryPolicy | None = None,
+        bandwidth_limit_bps: float | None = None,
+        progress_interval_s: float = DEFAULT_INTERVAL_S,
+    ) -> None:
+        self._api = api
+        self._fetcher = fetcher
+        self._workers = max(1, workers)
+        self._range = max(1, range_size)
+        self._clock: Clock = clock or SystemClock()
+        self._on_event = on_event
+        self._retry = retry or RetryPolicy()
+        self._jitter = wait_random_exponential(
+            multiplier=self._retry.initial_s, max=self._retry.max_wait_s
+        )
+        self._interval = progress_interval_s
+        self._bucket: TokenBucket | None = None
+        self.set_bandwidth_limit(bandwidth_limit_bps)
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="filevault-download")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> DownloadEngine:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def set_bandwidth_limit(self, bps: float | None) -> None:
+        """Bytes per second for all downloads together; None or 0 lifts the limit."""
+        if not bps:
+            self._bucket = None
+        elif self._bucket is None:
+            self._bucket = TokenBucket(bps, self._clock)
+        else:
+            self._bucket.set_rate(bps)
+
+    def download(
+        self, remote: RemoteFile, target: Path, *, cancel: threading.Event | None = None
+    ) -> Path:
+        """Downloads ``remote`` to ``target`` atomically (resuming a partial one); returns it."""
+        cancel = cancel or threading.Event()
+        transfer_id = uuid.uuid4().hex
+        shown = str(target)
+        partial = partial_path(target, remote)
+        started = self._clock.monotonic()
+        try:
+            state = self._prepare(remote, target, partial)
+            meter = ProgressMeter(
+                transfer_id,
+                shown,
+                remote.path,
+                remote.size,
+                self._clock,
+                done=self._bytes_of(state),
+                interval_s=self._interval,
+            )
+            self._emit(
+                TransferStarted(
+                    transfer_id, Direction.DOWNLOAD, shown, remote.path, remote.size, meter.done
+                )
+            )
+            self._fill(remote, partial, state, meter, cancel)
+            self._verify(remote, partial)
+            partial.replace(target)
+            _remove(_sidecar(partial))
+        except FileVaultError as exc:
+            # A cut download is kept to resume; a wrong one, or one that cannot fit, is not.
+            keep = isinstance(exc, TransferCancelled) or _retryable(exc)
+            if not keep:
+                _remove(partial, _sidecar(partial))
+            self._emit(
+                TransferFailed(
+                    transfer_id,
+                    Direction.DOWNLOAD,
+                    shown,
+                    remote.path,
+                    _reason(exc),
+                    exc.message,
+                    resumable=keep and partial.exists(),
+                )
+            )
+            raise
+        final = meter.poll(force=True)
+        if final is not None:
+            self._emit(final)
+        self._emit(
+            TransferFinished(
                 transfer_id,
                 Direction.DOWNLOAD,
                 shown,
                 remote.path,
-                _reason(exc),
-                exc.message,
-                resumable=False,
+                remote.size,
+                remote.file_id,
+                remote.version_id,
+                self._clock.monotonic() - started,
             )
         )
-        raise
-    except BaseException:
-        _cleanup(temp)
-        raise
-    final = meter.poll(force=True)
-    if final is not None:
-        emit(final)
-    emit(
-        TransferFinished(
-            transfer_id,
-            Direction.DOWNLOAD,
-            shown,
-            remote.path,
-            remote.size,
-            remote.file_id,
-            remote.version_id,
-            clock.monotonic() - started,
+        return target
+
+    # ----- preparing the partial file -----
+    def _prepare(self, remote: RemoteFile, target: Path, partial: Path) -> _State:
+        wanted = _State(remote.file_id, remote.version_id, remote.size, self._range, set())
+        # Partials of other versions of this target are stale: the server has moved on.
+        for other in target.parent.glob(f".{glob_escape(target.name)}.*{PARTIAL_SUFFIX}"):
+            if other != partial:
+                _remove(other, _sidecar(other))
+        found = _State.load(_sidecar(partial))
+        if found is not None and found.matches(wanted) and partial.exists():
+            log.info("resuming download of %s: %d ranges on disk", remote.path, len(found.done))
+            return found
+        _remove(partial, _sidecar(partial))
+        try:
+            fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise TransferError(f"cannot write in {target.parent}: {exc.strerror or exc}") from exc
+        try:
+            self._reserve(fd, remote, target)
+        finally:
+            os.close(fd)
+        write_atomic(_sidecar(partial), wanted.to_json())
+        return wanted
+
+    @staticmethod
+    def _reserve(fd: int, remote: RemoteFile, target: Path) -> None:
+        if remote.size == 0:
+            return
+        try:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, remote.size)
+            else:  # pragma: no cover - macOS/Windows: found at the first write instead
+                os.ftruncate(fd, remote.size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise NoSpaceError(_no_space(remote, target)) from exc
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise TransferError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            os.ftruncate(fd, remote.size)
+
+    def _bytes_of(self, state: _State) -> int:
+        return sum(self._span(state, n)[1] for n in state.done)
+
+    @staticmethod
+    def _count(state: _State) -> int:
+        return max(1, -(-state.size // state.range_size))
+
+    def _span(self, state: _State, n: int) -> tuple[int, int]:
+        offset = n * state.range_size
+        return offset, min(state.range_size, state.size - offset)
+
+    # ----- fetching the ranges -----
+    def _fill(
+        self,
+        remote: RemoteFile,
+        partial: Path,
+        state: _State,
+        meter: ProgressMeter,
+        cancel: threading.Event,
+    ) -> None:
+        todo = [n for n in range(self._count(state)) if n not in state.done]
+        if not todo or remote.size == 0:
+            return
+        url = _Url(self._api, remote.file_id)
+        fd = os.open(partial, os.O_RDWR)
+        stop = threading.Event()
+        lock = threading.Lock()
+        last_saved = [self._clock.monotonic()]
+
+        def finished(n: int) -> None:
+            with lock:
+                state.done.add(n)
+                now = self._clock.monotonic()
+                if now - last_saved[0] >= _SIDECAR_INTERVAL_S:
+                    last_saved[0] = now
+                    self._save(fd, partial, state)
+
+        try:
+            # One range at a time in this thread when parallel ranges would not help.
+            if len(todo) == 1 or self._workers == 1:
+                for n in todo:
+                    self._fetch_range(url, fd, state, n, meter, cancel)
+                    finished(n)
+                    self._progress(meter)
+                return
+            self._run_parallel(url, fd, state, todo, meter, cancel, stop, finished)
+        except _Interrupted:
+            raise TransferCancelled(remote.path, aborted=False, direction="download") from None
+        finally:
+            with contextlib.suppress(OSError):
+                self._save(fd, partial, state)
+            os.close(fd)
+
+    def _run_parallel(
+        self,
+        url: _Url,
+        fd: int,
+        state: _State,
+        todo: list[int],
+        meter: ProgressMeter,
+        cancel: threading.Event,
+        stop: threading.Event,
+        finished: _Finished,
+    ) -> None:
+        pending = iter(todo)
+        inflight: dict[Future[None], int] = {}
+        failure: BaseException | None = None
+        while True:
+            if cancel.is_set():
+                stop.set()  # workers watch ``stop`` only; the caller's event is theirs to set
+            while failure is None and not stop.is_set() and len(inflight) < self._workers:
+                n = next(pending, None)
+                if n is None:
+                    break
+                future = self._pool.submit(self._fetch_range, url, fd, state, n, meter, stop)
+                inflight[future] = n
+            if not inflight:
+                break
+            done, _ = wait(inflight, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                n = inflight.pop(future)
+                exc = future.exception()
+                if exc is None:
+                    finished(n)
+                elif failure is None:
+                    failure = exc
+                    stop.set()  # the others wind down; their finished ranges are kept
+            self._progress(meter)
+        if failure is not None and not isinstance(failure, _Interrupted):
+            raise failure
+        if cancel.is_set() or failure is not None:
+            raise _Interrupted()
+
+    def _fetch_range(
+        self,
+        url: _Url,
+        fd: int,
+        state: _State,
+        n: int,
+        meter: ProgressMeter,
+        stop: threading.Event,
+    ) -> None:
+        offset, length = self._span(state, n)
+
+        def attempt() -> None:
+            written = 0
+            current: _Issued | None = None
+            try:
+                current = url.get()
+                for chunk in self._fetcher.fetch(current.value, offset, offset + length):
+                    if stop.is_set():
+                        raise _Interrupted()
+                    if written + len(chunk) > length:
+                        raise TransferError(f"the server sent more than range {n} holds")
+                    if self._bucket is not None and not self._bucket.consume(len(chunk), stop):
+                        raise _Interrupted()
+                    _pwrite_all(fd, chunk, offset + written, state, url.file_id)
+                    written += len(chunk)
+                    meter.add(len(chunk))
+                if written != length:
+                    raise NetworkError(f"range {n} stopped at {written} of {length} bytes")
+            except ApiError as exc:
+                meter.add(-written)
+                if exc.status == 403 and current is not None:
+                    url.expire(current)
+                raise
+            except BaseException:
+                meter.add(-written)
+                raise
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=self._backoff,
+            retry=retry_if_exception(_retryable),
+            sleep=lambda seconds: self._pause(stop, seconds),
+            before_sleep=lambda s: log.info(
+                "range %d: attempt %d failed (%s); retrying",
+                n,
+                s.attempt_number,
+                s.outcome.exception() if s.outcome else None,
+            ),
+            reraise=True,
         )
+        retrying(attempt)
+
+    def _backoff(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ApiError) and exc.status == 403 and state.attempt_number == 1:
+            return 0.0  # the URL was replaced; waiting would not make the new one better
+        return float(self._jitter(state))
+
+    def _pause(self, stop: threading.Event, seconds: float) -> None:
+        if self._clock.wait(stop, seconds):
+            raise _Interrupted()
+
+    @staticmethod
+    def _save(fd: int, partial: Path, state: _State) -> None:
+        # The data the sidecar vouches for reaches the disk first.
+        os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        write_atomic(_sidecar(partial), state.to_json())
+
+    # ----- verification -----
+    @staticmethod
+    def _verify(remote: RemoteFile, partial: Path) -> None:
+        size = partial.stat().st_size
+        if size != remote.size:
+            raise TransferError(
+                f"download of {remote.path} has {size} of {remote.size} bytes; try again"
+            )
+        if remote.sha256:
+            digest, expected, kind = hashlib.sha256(), remote.sha256, "SHA-256"
+        elif _PLAIN_MD5.match(remote.etag):  # S3's ETag of a single-PUT object is its MD5
+            digest, expected, kind = hashlib.md5(usedforsecurity=False), remote.etag, "MD5"
+        else:
+            return  # a multipart ETag is not a digest of the bytes; the size was checked
+        with partial.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise TransferError(
+                f"download of {remote.path} was corrupted ({kind} differs); "
+                "the existing file is untouched; try again"
+            )
+
+    # ----- events -----
+    def _progress(self, meter: ProgressMeter) -> None:
+        event = meter.poll()
+        if event is not None:
+            self._emit(event)
+
+    def _emit(self, event: TransferEvent) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a broken subscriber must not break the download
+            log.exception("transfer event subscriber failed on %r", event)
+
+
+class _Finished(Protocol):
+    def __call__(self, n: int, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Issued:
+    value: str
+
+
+class _Url:
+    """The file's pre-signed GET URL, shared by its ranges and replaced once it is refused."""
+
+    def __init__(self, api: DownloadApi, file_id: str) -> None:
+        self._api = api
+        self.file_id = file_id
+        self._lock = threading.Lock()
+        self._current: _Issued | None = None
+
+    def get(self) -> _Issued:
+        with self._lock:
+            if self._current is None:
+                self._current = _Issued(self._api.download_url(self.file_id))
+            return self._current
+
+    def expire(self, seen: _Issued) -> None:
+        with self._lock:
+            if self._current is seen:
+                self._current = None
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int, state: _State, file_id: str) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.pwrite(fd, view, offset)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise NoSpaceError(
+                    f"the disk is full ({state.size} bytes needed); the existing file is untouched"
+                ) from exc
+            raise TransferError(f"cannot write the download: {exc.strerror or exc}") from exc
+        view = view[n:]
+        offset += n
+
+
+def _no_space(remote: RemoteFile, target: Path) -> str:
+    return (
+        f"not enough space in {target.parent} for {remote.path} ({remote.size:,} bytes); "
+        "the existing file is untouched"
     )
-    return target
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)

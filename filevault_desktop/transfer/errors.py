@@ -40,9 +40,9 @@ class SymlinkRefusedError(UnreadableFileError):
 class TransferCancelled(TransferError):
     """The caller's cancel event was set; the journal keeps what was done unless aborted."""
 
-    def __init__(self, path: str, *, aborted: bool) -> None:
+    def __init__(self, path: str, *, aborted: bool, direction: str = "upload") -> None:
         how = "aborted" if aborted else "cancelled (a later run resumes it)"
-        super().__init__(f"upload of '{path}' {how}")
+        super().__init__(f"{direction} of '{path}' {how}")
         self.path = path
         self.aborted = aborted
 

@@ -24,6 +24,7 @@ class FailureReason(enum.Enum):
     CONFLICT = "conflict"
     AUTH = "auth"
     NETWORK = "network"
+    NO_SPACE = "no_space"  # the disk cannot hold a download
     REFUSED = "refused"  # the API or the storage endpoint refused it for another reason
 
 

@@ -130,16 +130,25 @@ class RequestsFetcher:
         session: requests.Session | None = None,
         *,
         chunk_size: int = 1 << 20,
-        timeout: tuple[float, float] = (10, 120),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        pool_size: int = 8,
     ) -> None:
-        self._session = session or make_session(4)
+        """``pool_size`` should be at least the download engine's ``workers``."""
+        self._session = session or make_session(pool_size)
         self._chunk = chunk_size
         self._timeout = timeout
 
-    def fetch(self, url: str) -> Iterator[bytes]:
+    def fetch(self, url: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        headers = {} if start == 0 and end is None else {"Range": _range(start, end)}
         try:
-            with self._session.get(url, stream=True, timeout=self._timeout) as response:
-                if response.status_code != 200:
+            with self._session.get(
+                url, stream=True, timeout=self._timeout, headers=headers
+            ) as response:
+                if response.status_code == 200 and start > 0:
+                    # The server ignored the range: sending the whole body from 0 would land
+                    # bytes at the wrong offset.
+                    raise TransferError("the storage ignored a Range request")
+                if response.status_code not in (200, 206):
                     raise _error(response)
                 yield from response.iter_content(self._chunk)
         except (
@@ -148,3 +157,7 @@ class RequestsFetcher:
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
             raise NetworkError(f"download interrupted: {exc}") from exc
+
+
+def _range(start: int, end: int | None) -> str:
+    return f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"

@@ -49,7 +49,7 @@ def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
 
 def test_download_round_trip(stack: RunningStack, tmp_path: Path) -> None:
     home, _ = signed_in_cli(stack, tmp_path, "pia")
-    data = os.urandom(3 * 1024 * 1024 + 7)
+    data = os.urandom(20 * 1024 * 1024 + 7)  # three 8 MiB ranges, fetched in parallel
     source = tmp_path / "src.bin"
     source.write_bytes(data)
     assert run(["upload", str(source), "--to", "dl"], home, stack).returncode == 0
@@ -58,8 +58,27 @@ def test_download_round_trip(stack: RunningStack, tmp_path: Path) -> None:
     (out_dir / "src.bin").write_bytes(b"old local copy")
     got = run(["download", "dl/src.bin", str(out_dir), "--json"], home, stack)
     assert got.returncode == 0, got.stderr
-    assert json.loads(got.stdout)["local"] == str(out_dir / "src.bin")
+    assert json.loads(got.stdout) == [
+        {"remote": "dl/src.bin", "local": str(out_dir / "src.bin"), "error": None}
+    ]
     assert (out_dir / "src.bin").read_bytes() == data
     assert sorted(p.name for p in out_dir.iterdir()) == ["src.bin"]
     missing = run(["download", "dl/nope.bin", str(out_dir)], home, stack)
     assert missing.returncode == 7
+
+
+def test_download_a_folder(stack: RunningStack, tmp_path: Path) -> None:
+    home, _ = signed_in_cli(stack, tmp_path, "quinn")
+    tree = tmp_path / "Docs"
+    (tree / "sub").mkdir(parents=True)
+    files = {"a.txt": b"alpha", "sub/b.bin": os.urandom(100_000), "sub/empty": b""}
+    for name, data in files.items():
+        (tree / name).write_bytes(data)
+    assert run(["upload", str(tree)], home, stack).returncode == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    got = run(["download", "Docs", str(out), "--json"], home, stack)
+    assert got.returncode == 0, got.stderr
+    assert len(json.loads(got.stdout)) == 3
+    for name, data in files.items():
+        assert (out / "Docs" / name).read_bytes() == data

@@ -1,108 +1,271 @@
-"""Downloads are atomic: the target is replaced only by complete, verified bytes."""
+"""Downloads: parallel ranges, resumable, and atomic (the target changes only to verified bytes)."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from filevault_desktop.api.models import RemoteFile
-from filevault_desktop.errors import NetworkError
-from filevault_desktop.transfer.download import download_file
-from filevault_desktop.transfer.errors import TransferError
-from filevault_desktop.transfer.events import TransferFailed, TransferFinished
+from filevault_desktop.errors import ApiError, NetworkError
+from filevault_desktop.transfer import RetryPolicy
+from filevault_desktop.transfer.download import (
+    PARTIAL_SUFFIX,
+    DownloadEngine,
+    NoSpaceError,
+    partial_path,
+)
+from filevault_desktop.transfer.errors import TransferCancelled, TransferError
+from filevault_desktop.transfer.events import (
+    FailureReason,
+    TransferFailed,
+    TransferFinished,
+    TransferStarted,
+)
+from filevault_desktop.transfer.testing import ManualClock
 
-DATA = b"0123456789" * 100_000
+DATA = os.urandom(1_000_003)
+RANGE = 100_000  # 11 ranges, the last 3 bytes long
+FAST = RetryPolicy(attempts=3, initial_s=0.001, max_wait_s=0.002)
 
 
-def _remote(data: bytes = DATA, etag: str | None = None) -> RemoteFile:
+def _remote(data: bytes = DATA, etag: str | None = None, sha256: str | None = None) -> RemoteFile:
     md5 = etag or hashlib.md5(data).hexdigest()
-    return RemoteFile("f_1", "docs/a.bin", "a.bin", len(data), "x/y", "v1", md5, "t", "t", "active")
+    return RemoteFile(
+        "f_1", "docs/a.bin", "a.bin", len(data), "x/y", "v1", md5, "t", "t", "active", None, sha256
+    )
 
 
 class Api:
+    def __init__(self) -> None:
+        self.issued = 0
+
     def download_url(self, file_id: str) -> str:
-        return f"https://example.invalid/{file_id}"
+        self.issued += 1
+        return f"https://example.invalid/{file_id}?n={self.issued}"
 
 
 class Fetcher:
-    def __init__(self, chunks: list[bytes], fail: Exception | None = None) -> None:
-        self.chunks, self.fail = chunks, fail
+    """Serves ``data`` by range; ``fail(start, url)`` may return an exception to raise."""
 
-    def fetch(self, url: str) -> Iterator[bytes]:
-        yield from self.chunks
-        if self.fail:
-            raise self.fail
+    def __init__(self, data: bytes = DATA, fail=None) -> None:  # type: ignore[no-untyped-def]
+        self.data, self.fail = data, fail
+        self.served = 0
+        self.ranges: list[tuple[int, int | None]] = []
+        self._lock = threading.Lock()
+
+    def fetch(self, url: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        with self._lock:
+            self.ranges.append((start, end))
+        body = self.data[start:end]
+        for i in range(0, len(body), 32_768):
+            if self.fail is not None and (problem := self.fail(start + i, url)) is not None:
+                raise problem
+            chunk = body[i : i + 32_768]
+            with self._lock:
+                self.served += len(chunk)
+            yield chunk
+
+
+def _engine(fetcher: Fetcher, api: Api | None = None, **kwargs) -> DownloadEngine:  # type: ignore[no-untyped-def]
+    kwargs.setdefault("workers", 4)
+    kwargs.setdefault("range_size", RANGE)
+    kwargs.setdefault("retry", FAST)
+    return DownloadEngine(api or Api(), fetcher, **kwargs)
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+    return sorted(p.name for p in folder.iterdir() if PARTIAL_SUFFIX in p.name)
 
 
-def test_download_replaces_target_when_verified(tmp_path: Path) -> None:
+def test_parallel_ranges_replace_the_target_when_verified(tmp_path: Path) -> None:
     target = tmp_path / "a.bin"
     target.write_bytes(b"old")
     events: list[object] = []
-    chunks = [DATA[i : i + 65536] for i in range(0, len(DATA), 65536)]
-    download_file(Api(), Fetcher(chunks), _remote(), target, on_event=events.append)
+    fetcher = Fetcher()
+    with _engine(fetcher, on_event=events.append) as engine:
+        engine.download(_remote(), target)
     assert target.read_bytes() == DATA
+    assert len(fetcher.ranges) == 11 and fetcher.served == len(DATA)
     assert _leftovers(tmp_path) == []
+    assert isinstance(events[0], TransferStarted) and events[0].resumed_bytes == 0
     assert isinstance(events[-1], TransferFinished) and events[-1].total == len(DATA)
 
 
 @pytest.mark.parametrize(
-    ("fetcher", "message"),
+    ("remote", "message"),
     [
-        (Fetcher([DATA[:1000]]), "stopped at 1000"),
-        (Fetcher([DATA[:-1] + b"!"]), "corrupted"),
-        (Fetcher([DATA[:5000]], NetworkError("connection reset")), "connection reset"),
+        (_remote(etag="0" * 32), "MD5 differs"),
+        (_remote(sha256="0" * 64), "SHA-256 differs"),
     ],
 )
-def test_failed_download_keeps_the_original(tmp_path: Path, fetcher: Fetcher, message: str) -> None:
+def test_corrupted_bytes_never_replace_the_original(
+    tmp_path: Path, remote: RemoteFile, message: str
+) -> None:
     target = tmp_path / "a.bin"
     target.write_bytes(b"precious original")
     events: list[object] = []
-    with pytest.raises((TransferError, NetworkError), match=message):
-        download_file(Api(), fetcher, _remote(), target, on_event=events.append)
+    with _engine(Fetcher(), on_event=events.append) as engine, pytest.raises(TransferError) as e:
+        engine.download(remote, target)
+    assert message in e.value.message and "untouched" in e.value.message
+    assert target.read_bytes() == b"precious original"
+    assert _leftovers(tmp_path) == []  # a wrong partial is worth nothing: not kept
+    assert isinstance(events[-1], TransferFailed) and not events[-1].resumable
+
+
+def test_a_multipart_etag_is_not_mistaken_for_md5(tmp_path: Path) -> None:
+    target = tmp_path / "a.bin"
+    with _engine(Fetcher()) as engine:
+        engine.download(_remote(etag="0" * 32 + "-3"), target)
+    assert target.read_bytes() == DATA
+
+
+def test_transient_errors_are_retried(tmp_path: Path) -> None:
+    failures = iter([NetworkError("connection reset"), ApiError(503, "SlowDown", "slow down")])
+
+    def flaky(offset: int, url: str) -> Exception | None:
+        return next(failures, None) if offset == 3 * RANGE + 32_768 else None
+
+    target = tmp_path / "a.bin"
+    with _engine(Fetcher(fail=flaky)) as engine:
+        engine.download(_remote(), target)
+    assert target.read_bytes() == DATA
+
+
+def test_an_expired_url_is_replaced(tmp_path: Path) -> None:
+    def expired(offset: int, url: str) -> Exception | None:
+        return ApiError(403, "AccessDenied", "Request has expired") if url.endswith("n=1") else None
+
+    api = Api()
+    target = tmp_path / "a.bin"
+    with _engine(Fetcher(fail=expired), api) as engine:
+        engine.download(_remote(), target)
+    assert target.read_bytes() == DATA and api.issued == 2  # one refresh, shared by all ranges
+
+
+def test_an_interrupted_download_resumes_without_fetching_finished_ranges(tmp_path: Path) -> None:
+    target = tmp_path / "a.bin"
+    target.write_bytes(b"precious original")
+    cut = 6 * RANGE
+
+    def network_gone(offset: int, url: str) -> Exception | None:
+        return NetworkError("network unreachable") if offset >= cut else None
+
+    events: list[object] = []
+    first = Fetcher(fail=network_gone)
+    engine = _engine(first, workers=1, on_event=events.append)
+    with engine, pytest.raises(NetworkError):
+        engine.download(_remote(), target)
+    assert target.read_bytes() == b"precious original"
+    assert partial_path(target, _remote()).exists()
+    failed = events[-1]
+    assert isinstance(failed, TransferFailed) and failed.resumable
+    assert failed.reason is FailureReason.NETWORK
+
+    events.clear()
+    second = Fetcher()
+    with _engine(second, on_event=events.append) as engine:
+        engine.download(_remote(), target)
+    assert target.read_bytes() == DATA
+    assert second.served == len(DATA) - cut  # the six finished ranges were not fetched again
+    assert isinstance(events[0], TransferStarted) and events[0].resumed_bytes == cut
+    assert _leftovers(tmp_path) == []
+
+
+def test_cancel_keeps_the_partial_for_later(tmp_path: Path) -> None:
+    cancel = threading.Event()
+
+    def cancel_midway(offset: int, url: str) -> Exception | None:
+        if offset >= 4 * RANGE:
+            cancel.set()
+        return None
+
+    target = tmp_path / "a.bin"
+    engine = _engine(Fetcher(fail=cancel_midway))
+    with engine, pytest.raises(TransferCancelled, match="download"):
+        engine.download(_remote(), target, cancel=cancel)
+    assert not target.exists() and partial_path(target, _remote()).exists()
+    with _engine(Fetcher()) as engine:
+        engine.download(_remote(), target)
+    assert target.read_bytes() == DATA
+
+
+def test_a_partial_of_another_version_is_discarded(tmp_path: Path) -> None:
+    target = tmp_path / "a.bin"
+    old_version = RemoteFile(
+        "f_1", "docs/a.bin", "a.bin", 10, "x/y", "v0", "0" * 32, "t", "t", "active"
+    )
+    stale = partial_path(target, old_version)
+    stale.write_bytes(b"x" * 10)
+    with _engine(Fetcher()) as engine:
+        engine.download(_remote(), target)
+    assert target.read_bytes() == DATA and not stale.exists()
+
+
+def test_a_full_disk_is_found_before_the_first_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "a.bin"
+    target.write_bytes(b"precious original")
+
+    def no_space(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space, raising=False)
+    fetcher = Fetcher()
+    events: list[object] = []
+    with _engine(fetcher, on_event=events.append) as engine, pytest.raises(NoSpaceError) as e:
+        engine.download(_remote(), target)
+    assert "not enough space" in e.value.message and "untouched" in e.value.message
+    assert fetcher.served == 0
     assert target.read_bytes() == b"precious original"
     assert _leftovers(tmp_path) == []
     assert isinstance(events[-1], TransferFailed)
+    assert events[-1].reason is FailureReason.NO_SPACE
 
 
-def test_full_disk_keeps_the_original(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_disk_filling_up_midway_keeps_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "a.bin"
     target.write_bytes(b"precious original")
-    real_open = Path.open
+    real_pwrite = os.pwrite
+    room = [3 * RANGE]
 
-    class FullDisk:
-        def __init__(self, f: object) -> None:
-            self._f = f
-
-        def __enter__(self) -> FullDisk:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._f.close()  # type: ignore[attr-defined]
-
-        def write(self, data: bytes) -> int:
+    def filling(fd: int, data: bytes, offset: int) -> int:
+        room[0] -= len(data)
+        if room[0] < 0:
             raise OSError(errno.ENOSPC, "No space left on device")
+        return real_pwrite(fd, data, offset)
 
-    def fake_open(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
-        f = real_open(self, mode, *args, **kwargs)  # type: ignore[arg-type]
-        return FullDisk(f) if self.name.endswith(".part") else f
-
-    monkeypatch.setattr(Path, "open", fake_open)
-    with pytest.raises(TransferError, match=r"No space left on device.*untouched"):
-        download_file(Api(), Fetcher([DATA]), _remote(), target)
+    # Sparse reservation only (as on file systems without fallocate): the write finds it.
+    monkeypatch.setattr(os, "posix_fallocate", lambda fd, o, n: os.ftruncate(fd, n))
+    monkeypatch.setattr(os, "pwrite", filling)
+    with _engine(Fetcher()) as engine, pytest.raises(NoSpaceError, match="disk is full"):
+        engine.download(_remote(), target)
     monkeypatch.undo()
     assert target.read_bytes() == b"precious original"
     assert _leftovers(tmp_path) == []
 
 
-def test_multipart_etag_is_not_mistaken_for_md5(tmp_path: Path) -> None:
+def test_zero_bytes(tmp_path: Path) -> None:
+    target = tmp_path / "empty"
+    with _engine(Fetcher(b"")) as engine:
+        engine.download(_remote(b""), target)
+    assert target.read_bytes() == b""
+
+
+def test_bandwidth_limit_paces_the_download(tmp_path: Path) -> None:
+    clock = ManualClock()
     target = tmp_path / "a.bin"
-    download_file(Api(), Fetcher([DATA]), _remote(etag="0" * 32 + "-3"), target)
+    start = clock.monotonic()
+    with _engine(Fetcher(), clock=clock, workers=1, bandwidth_limit_bps=200_000) as engine:
+        engine.download(_remote(), target)
+    # 1 MB at 200 kB/s: about five seconds of (manual) waiting, less the initial burst.
+    assert 4.0 <= clock.monotonic() - start <= 5.5
     assert target.read_bytes() == DATA
