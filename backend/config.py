@@ -10,6 +10,13 @@ from backend import naming
 
 GiB = 1024**3
 MiB = 1024**2
+# Content the upload workflow quarantines (detected from the bytes or declared by the client).
+BLOCKED_TYPES = (
+    "application/x-msdownload",
+    "application/x-executable",
+    "application/x-mach-binary",
+    "text/x-shellscript",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,17 @@ class BackendConfig:
     upload_url_ttl_s: int = 3600
     download_url_ttl_s: int = 300
     upload_session_ttl_s: int = 7 * 24 * 3600
+    # Workflows and notifications (backend/workflows/definitions.py names the resources).
+    notifications_topic_arn: str | None = None
+    analytics_bucket: str | None = None
+    share_lifecycle_arn: str | None = None
+    share_reminder_lead_s: int = 24 * 3600
+    notification_ttl_s: int = 30 * 24 * 3600
+    preview_url_ttl_s: int = 300
+    blocked_types: tuple[str, ...] = BLOCKED_TYPES
+    # Watermarked share links are served through this S3 Object Lambda access point (its ARN;
+    # locally a bucket alias the local S3 front serves with the same handler).
+    watermark_access_point: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackendConfig:
@@ -46,4 +64,9 @@ class BackendConfig:
             default_quota_bytes=int(env.get(naming.ENV_DEFAULT_QUOTA, str(10 * GiB))),
             min_part_size=min_part,
             single_put_max=max(min_part, 16 * MiB),
+            notifications_topic_arn=env.get(naming.ENV_NOTIFICATIONS_TOPIC_ARN) or None,
+            analytics_bucket=env.get(naming.ENV_ANALYTICS_BUCKET) or None,
+            share_lifecycle_arn=env.get(naming.ENV_SHARE_LIFECYCLE_ARN) or None,
+            watermark_access_point=env.get(naming.ENV_WATERMARK_ACCESS_POINT) or None,
+            share_reminder_lead_s=int(env.get(naming.ENV_SHARE_REMINDER_LEAD_S, str(24 * 3600))),
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from backend.infra import outputs as cdk_outputs
 from filevault_desktop.errors import ConfigError
 from filevault_desktop.paths import AppPaths
+from filevault_desktop.persist import write_atomic
 
 LOCAL = "local"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -78,3 +81,65 @@ def names(paths: AppPaths) -> list[str]:
     if (paths.stack_dir / "profile.json").exists():
         found.add(LOCAL)
     return sorted(found)
+
+
+def save(paths: AppPaths, profile: Profile) -> Path:
+    """Write ``profile`` to the profiles dir (no secrets are in a profile)."""
+    check_name(profile.name)
+    if profile.name == LOCAL:
+        raise ConfigError("'local' is the local stack's profile; choose another name")
+    target = paths.profiles_dir / f"{profile.name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, json.dumps(profile.to_dict(), indent=2).encode(), mode=0o644)
+    return target
+
+
+def from_cdk_outputs(
+    raw: Mapping[str, Any], name: str, *, stack_prefix: str | None = None
+) -> Profile:
+    """An ``aws`` profile from the file ``cdk deploy --outputs-file`` writes
+    (``{stack name: {output key: value}}``). ``stack_prefix`` picks one deployment when the
+    file holds several."""
+    check_name(name)
+    found: dict[str, str] = {}
+    for stack, values in raw.items():
+        if stack_prefix and not str(stack).startswith(f"{stack_prefix}-"):
+            continue
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"unexpected CDK outputs for stack {stack!r}")
+        for key, value in values.items():
+            if key in found and found[key] != value:
+                raise ConfigError(
+                    f"the outputs hold more than one deployment ({key} differs); "
+                    "pick one with --stack-prefix"
+                )
+            found[str(key)] = str(value)
+    missing = [key for key in cdk_outputs.REQUIRED if not found.get(key)]
+    if missing:
+        raise ConfigError(
+            f"the CDK outputs lack {', '.join(missing)}; deploy every stack "
+            "('cdk deploy --all --outputs-file ...') and try again"
+        )
+    return Profile(
+        name=name,
+        kind="aws",
+        api_url=found[cdk_outputs.API_URL].rstrip("/"),
+        region=found[cdk_outputs.REGION],
+        user_pool_id=found[cdk_outputs.USER_POOL_ID],
+        client_id=found[cdk_outputs.USER_POOL_CLIENT_ID],
+        upload_bucket=found.get(cdk_outputs.UPLOAD_BUCKET),
+    )
+
+
+def import_cdk_outputs(
+    paths: AppPaths, outputs_file: Path, name: str, *, stack_prefix: str | None = None
+) -> Profile:
+    try:
+        raw = json.loads(outputs_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read CDK outputs {outputs_file}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{outputs_file} is not a CDK outputs file")
+    profile = from_cdk_outputs(raw, name, stack_prefix=stack_prefix)
+    save(paths, profile)
+    return profile

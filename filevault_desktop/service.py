@@ -23,6 +23,7 @@ from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
+from filevault_desktop.sync_service import SyncService
 from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
 from filevault_desktop.transfer.download import DownloadEngine
 from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
@@ -59,6 +60,7 @@ class FileVaultService:
         self._profile: Profile | None = None
         self._session: AuthSession | None = None
         self._api: ApiClient | None = None
+        self._sync: SyncService | None = None
 
     def _default_profile(self) -> str:
         try:
@@ -82,6 +84,13 @@ class FileVaultService:
                 clock=self._clock,
             )
         return self._session
+
+    @property
+    def sync(self) -> SyncService:
+        """Sync folders of this profile, and running them."""
+        if self._sync is None:
+            self._sync = SyncService(self)
+        return self._sync
 
     @property
     def api(self) -> ApiClient:
@@ -180,8 +189,13 @@ class FileVaultService:
         planned = list(plan(sources, to))
         journal = UploadJournal(self.paths.state_dir / "transfers.sqlite3")
         sender = RequestsPartSender(pool_size=workers)
-        with UploadEngine(self.api, sender, journal, workers=workers, on_event=on_event) as engine:
-            return upload_all(engine, planned, cancel)
+        try:
+            with UploadEngine(
+                self.api, sender, journal, workers=workers, on_event=on_event
+            ) as engine:
+                return upload_all(engine, planned, cancel)
+        finally:
+            journal.close()
 
     def download(
         self,

@@ -14,6 +14,7 @@ from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import FileVaultError
 from filevault_desktop.remote import clean
 from filevault_desktop.transfer import UploadEngine
+from filevault_desktop.transfer.small_files import SMALL_FILE_MAX, SmallUpload
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,21 @@ def upload_all(
     *,
     files_at_once: int = 8,
 ) -> list[UploadOutcome]:
-    """Uploads each file, several at once (small files are bound by round trips, not bytes);
-    a file that fails is reported and the others go on. Outcomes keep the planned order."""
+    """Uploads each file; a file that fails is reported and the others go on. Outcomes keep
+    the planned order. Small files go in batches (their cost is round trips, not bytes);
+    large ones several at a time, each in parallel parts."""
+    small: list[int] = []
+    large: list[int] = []
+    for index, item in enumerate(planned):
+        try:
+            is_small = item.local.stat().st_size <= SMALL_FILE_MAX
+        except OSError:
+            is_small = False  # the one-file path reports why it cannot be read
+        (small if is_small else large).append(index)
+    outcomes: dict[int, UploadOutcome] = {}
 
-    def one(item: PlannedUpload) -> UploadOutcome:
+    def one(index: int) -> UploadOutcome:
+        item = planned[index]
         try:
             remote = engine.upload_file(
                 item.local,
@@ -78,7 +90,26 @@ def upload_all(
             return UploadOutcome(str(item.local), item.remote, error=exc.message)
         return UploadOutcome(str(item.local), item.remote, file=remote)
 
-    if len(planned) <= 1:
-        return [one(item) for item in planned]
-    with ThreadPoolExecutor(files_at_once, thread_name_prefix="filevault-files") as pool:
-        return list(pool.map(one, planned))
+    if small:
+        specs = [
+            SmallUpload(
+                planned[i].local,
+                planned[i].remote,
+                content_type_of(planned[i].local),
+                root=planned[i].root,
+            )
+            for i in small
+        ]
+        for index, result in zip(small, engine.upload_small_files(specs, cancel), strict=True):
+            item = planned[index]
+            outcomes[index] = (
+                UploadOutcome(str(item.local), item.remote, error=result.message)
+                if isinstance(result, FileVaultError)
+                else UploadOutcome(str(item.local), item.remote, file=result)
+            )
+    if len(large) == 1:
+        outcomes[large[0]] = one(large[0])
+    elif large:
+        with ThreadPoolExecutor(files_at_once, thread_name_prefix="filevault-files") as pool:
+            outcomes.update(zip(large, pool.map(one, large), strict=True))
+    return [outcomes[i] for i in range(len(planned))]

@@ -54,6 +54,16 @@ class ApiRequest:
             raise _validation_error(exc) from None
 
 
+def parse_item(model: type[M], raw: Any) -> M | ApiError:
+    """One item of a batch body: the validated model, or the error that item alone gets."""
+    if not isinstance(raw, dict):
+        return ValidationFailed("each item must be a JSON object")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return _validation_error(exc)
+
+
 def _validation_error(exc: ValidationError) -> ApiError:
     problems = []
     for err in exc.errors(include_url=False, include_input=False):

@@ -6,13 +6,27 @@ import re
 from collections.abc import Callable
 
 from backend.api import views
-from backend.api.http import ApiRequest, ApiResponse
-from backend.errors import NotFound
-from backend.logic import account, changes, files, shares, uploads
+from backend.api.http import ApiRequest, ApiResponse, parse_item
+from backend.errors import ApiError, NotFound
+from backend.logic import (
+    account,
+    changes,
+    files,
+    notifications,
+    processing,
+    shares,
+    upload_batches,
+    uploads,
+)
 from backend.logic.context import Services
 from backend.logic.inputs import (
+    AckNotifications,
+    CompleteBatch,
+    CompleteBatchItem,
     CompleteUpload,
     CreateShare,
+    CreateSubscription,
+    InitiateBatch,
     InitiateUpload,
     MoveFile,
     PartNumbers,
@@ -52,6 +66,27 @@ def complete_upload(svc: Services, req: ApiRequest) -> ApiResponse:
 def abort_upload(svc: Services, req: ApiRequest) -> ApiResponse:
     uploads.abort(svc, req.caller(), _id(req, "upload_id"))
     return ApiResponse(204)
+
+
+def initiate_upload_batch(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(InitiateBatch)
+    items = [parse_item(InitiateUpload, raw) for raw in body.files]
+    results = upload_batches.initiate_batch(svc, req.caller(), items)
+    return ApiResponse(200, views.batch_view(results, "upload", views.upload_view))
+
+
+def complete_upload_batch(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(CompleteBatch)
+    items: list[upload_batches.CompleteItem | ApiError] = []
+    for raw in body.uploads:
+        parsed = parse_item(CompleteBatchItem, raw)
+        if isinstance(parsed, ApiError):
+            items.append(parsed)
+        else:
+            rest = CompleteUpload(parts=parsed.parts, sha256=parsed.sha256)
+            items.append(upload_batches.CompleteItem(parsed.upload_id, rest))
+    results = upload_batches.complete_batch(svc, req.caller(), items)
+    return ApiResponse(200, views.batch_view(results, "file", views.file_view))
 
 
 def list_files(svc: Services, req: ApiRequest) -> ApiResponse:
@@ -145,6 +180,38 @@ def resolve_share(svc: Services, req: ApiRequest) -> ApiResponse:
 
 def get_me(svc: Services, req: ApiRequest) -> ApiResponse:
     return ApiResponse(200, views.account_view(account.me(svc, req.caller())))
+
+
+def get_preview(svc: Services, req: ApiRequest) -> ApiResponse:
+    ticket = processing.preview(svc, req.caller(), _id(req, "file_id"), req.query.get("size"))
+    return ApiResponse(200, views.preview_view(ticket))
+
+
+def list_notifications(svc: Services, req: ApiRequest) -> ApiResponse:
+    page = notifications.list_inbox(
+        svc, req.caller(), req.query.get("cursor"), files.page_size(req.query.get("limit"))
+    )
+    return ApiResponse(200, views.inbox_view(page))
+
+
+def ack_notifications(svc: Services, req: ApiRequest) -> ApiResponse:
+    changed = notifications.ack(svc, req.caller(), req.json_body(AckNotifications))
+    return ApiResponse(200, {"acknowledged": changed})
+
+
+def list_subscriptions(svc: Services, req: ApiRequest) -> ApiResponse:
+    subs = notifications.list_subscriptions(svc, req.caller())
+    return ApiResponse(200, {"items": [views.subscription_view(s) for s in subs]})
+
+
+def create_subscription(svc: Services, req: ApiRequest) -> ApiResponse:
+    sub = notifications.subscribe(svc, req.caller(), req.json_body(CreateSubscription))
+    return ApiResponse(201, views.subscription_view(sub))
+
+
+def delete_subscription(svc: Services, req: ApiRequest) -> ApiResponse:
+    notifications.unsubscribe(svc, req.caller(), _id(req, "subscription_id"))
+    return ApiResponse(204)
 
 
 OPERATIONS: dict[str, Operation] = {

@@ -31,11 +31,14 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/uploads/{upload_id}/parts", "uploads", "upload_part_urls"),
     Route("POST", "/uploads/{upload_id}/complete", "uploads", "complete_upload"),
     Route("DELETE", "/uploads/{upload_id}", "uploads", "abort_upload"),
+    Route("POST", "/upload-batches", "uploads", "initiate_upload_batch"),
+    Route("POST", "/upload-batches/complete", "uploads", "complete_upload_batch"),
     Route("GET", "/files", "files", "list_files"),
     Route("GET", "/files/{file_id}", "files", "get_file"),
     Route("PATCH", "/files/{file_id}", "files", "move_file"),
     Route("DELETE", "/files/{file_id}", "files", "trash_file"),
     Route("GET", "/files/{file_id}/download", "files", "download_file"),
+    Route("GET", "/files/{file_id}/preview", "files", "get_preview"),
     Route("GET", "/files/{file_id}/versions", "files", "list_versions"),
     Route("POST", "/files/{file_id}/versions/{version_id}/restore", "files", "restore_version"),
     Route("GET", "/trash", "files", "list_trash"),
@@ -46,6 +49,16 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("DELETE", "/shares/{share_id}", "shares", "revoke_share"),
     Route("GET", "/s/{token}", "public", "resolve_share", public=True),
     Route("GET", "/me", "account", "get_me"),
+    Route("GET", "/notifications", "notifications", "list_notifications"),
+    Route("POST", "/notifications/ack", "notifications", "ack_notifications"),
+    Route("GET", "/notifications/subscriptions", "notifications", "list_subscriptions"),
+    Route("POST", "/notifications/subscriptions", "notifications", "create_subscription"),
+    Route(
+        "DELETE",
+        "/notifications/subscriptions/{subscription_id}",
+        "notifications",
+        "delete_subscription",
+    ),
 )
 
 GROUPS: Final[tuple[str, ...]] = tuple(dict.fromkeys(r.group for r in ROUTES))

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from backend.data.records import ChangeRecord, FileRecord, ShareRecord, UploadRecord, VersionRecord
+from backend.data.records import (
+    ChangeRecord,
+    FileRecord,
+    NotificationRecord,
+    ShareRecord,
+    SubscriptionRecord,
+    UploadRecord,
+    VersionRecord,
+)
+from backend.errors import ApiError
 from backend.logic.account import Account
 from backend.logic.changes import ChangesPage
 from backend.logic.files import DownloadTicket, Page
+from backend.logic.notifications import InboxPage
 from backend.logic.paths import name_of
+from backend.logic.processing import PreviewTicket, processing_of
 from backend.logic.shares import ShareView
 from backend.logic.uploads import UploadTicket
+
+T = TypeVar("T")
 
 
 def iso(ms: int | None) -> str | None:
@@ -38,7 +52,21 @@ def file_view(f: FileRecord) -> dict[str, Any]:
         "state": f.state.value,
         "trashed_at": iso(f.trashed_at),
         "sha256": f.sha256,
+        "processing": processing_view(f),
     }
+
+
+def processing_view(f: FileRecord) -> dict[str, Any] | None:
+    info = processing_of(f)
+    if info is None:
+        return None
+    out: dict[str, Any] = {"status": info["status"]}
+    for name in ("detected_type", "sha256", "width", "height", "page_count", "reason"):
+        if info.get(name) is not None:
+            out[name] = info[name]
+    out["has_preview"] = bool(info.get("preview_key"))
+    out["processed_at"] = iso(info.get("processed_at"))
+    return out
 
 
 def files_page_view(page: Page[FileRecord]) -> dict[str, Any]:
@@ -54,6 +82,20 @@ def version_view(v: VersionRecord, current: str | None = None) -> dict[str, Any]
         "sha256": v.sha256,
         "created_at": iso(v.created_at),
         "current": v.version_id == current,
+    }
+
+
+def batch_view(
+    results: Sequence[T | ApiError], name: str, view: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """``{"items": [{name: view} | {"error": {...}}]}`` in the order of the request."""
+    return {
+        "items": [
+            {"error": {"status": r.status, **r.body()}}
+            if isinstance(r, ApiError)
+            else {name: view(r)}
+            for r in results
+        ]
     }
 
 
@@ -123,6 +165,7 @@ def share_view(view: ShareView, now_ms: int) -> dict[str, Any]:
         "downloads": s.downloads,
         "revoked_at": iso(s.revoked_at),
         "last_accessed_at": iso(s.last_accessed_at),
+        "watermark": s.watermark,
         "state": state,
     }
 
@@ -134,4 +177,44 @@ def account_view(a: Account) -> dict[str, Any]:
         "groups": a.groups,
         "quota_bytes": a.quota_bytes,
         "used_bytes": a.used_bytes,
+    }
+
+
+def preview_view(t: PreviewTicket) -> dict[str, Any]:
+    return {
+        "url": t.url,
+        "expires_at": iso(t.expires_at),
+        "size": t.kind,
+        "width": t.width,
+        "height": t.height,
+    }
+
+
+def notification_view(n: NotificationRecord) -> dict[str, Any]:
+    return {
+        "notification_id": n.notification_id,
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "file_id": n.file_id,
+        "share_id": n.share_id,
+        "created_at": iso(n.created_at),
+        "read": n.read_at is not None,
+    }
+
+
+def inbox_view(page: InboxPage) -> dict[str, Any]:
+    return {
+        "items": [notification_view(n) for n in page.items],
+        "cursor": page.cursor,
+        "has_more": page.has_more,
+    }
+
+
+def subscription_view(s: SubscriptionRecord) -> dict[str, Any]:
+    return {
+        "subscription_id": s.subscription_id,
+        "protocol": s.protocol,
+        "endpoint": s.endpoint,
+        "created_at": iso(s.created_at),
     }

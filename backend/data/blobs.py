@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -136,3 +137,35 @@ class BlobStore:
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key)
+
+    # ----- used by the workflow steps -----
+    def read(self, key: str, *, first: int | None = None) -> bytes:
+        """The object's bytes (only the first ``first`` bytes when given)."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if first is not None:
+            params["Range"] = f"bytes=0-{max(first, 1) - 1}"
+        out = self._s3.get_object(**params)
+        data: bytes = out["Body"].read()
+        return data
+
+    def iter_chunks(self, key: str, chunk_size: int = 1024**2) -> Iterator[bytes]:
+        body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def presign_inline(self, key: str, ttl_s: int, *, content_type: str) -> str:
+        """A short-lived GET URL that a browser or image view shows rather than saves."""
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type},
+            ExpiresIn=ttl_s,
+        )
+
+    def with_bucket(self, bucket: str) -> BlobStore:
+        """The same client on another bucket (or access point)."""
+        return BlobStore(self._s3, bucket)

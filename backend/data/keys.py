@@ -15,6 +15,9 @@ another user's items: the partition comes from the verified JWT.
 | ``UP#<upload_id>``         | an upload session                                 |
 | ``C#<seq>``                | the change feed, one item per change              |
 | ``S#<share_id>``           | a share link; ``gsi1pk = T#<sha256(token)>``      |
+| ``N#<notification_id>``    | notification inbox entry (ids sort by time; TTL)  |
+| ``SUB#<subscription_id>``  | an email/SMS subscription to notifications        |
+| ``A#<activity_id>``        | a download, for the analytics stream (short TTL)  |
 
 Every mutation is one transaction that also bumps ``PROFILE.seq`` conditionally
 and writes the matching ``C#`` item, so the change feed is gapless and ordered.
@@ -72,6 +75,31 @@ def change(user_id: str, seq: int) -> ItemKey:
 
 def share(user_id: str, share_id: str) -> ItemKey:
     return ItemKey(user_pk(user_id), f"S#{share_id}")
+
+
+def notification(user_id: str, notification_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"N#{notification_id}")
+
+
+def subscription(user_id: str, subscription_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"SUB#{subscription_id}")
+
+
+def activity(user_id: str, activity_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"A#{activity_id}")
+
+
+def parse_blob_key(key: str) -> tuple[str, str, str] | None:
+    """(user id, file id, version id) of a key made by :func:`blob_key`, else None."""
+    parts = key.split("/")
+    if len(parts) != 5 or parts[0] != "users" or parts[2] != "blobs" or not all(parts):
+        return None
+    return parts[1], parts[3], parts[4]
+
+
+def preview_key(user_id: str, file_id: str, version_id: str, kind: str) -> str:
+    """Processed-bucket key of a derived image (``thumbnail`` or ``preview``)."""
+    return f"users/{user_id}/previews/{file_id}/{version_id}/{kind}.jpg"
 
 
 def share_token_key(token: str) -> str:

@@ -83,6 +83,8 @@ class Mutation:
 
     items: list[dict[str, Any]] = field(default_factory=list)
     change: ChangeRecord | None = None
+    # More changes in the same transaction (a batch); each gets the next ``seq``.
+    more_changes: list[ChangeRecord] = field(default_factory=list)
     used_delta: int = 0
     # Which transaction item (by index into ``items``) failing means what.
     conflict_messages: dict[int, str] = field(default_factory=dict)
@@ -251,6 +253,61 @@ class MetadataStore:
         item = self.put(key, record, ttl=ttl, **extra)["Put"]["Item"]
         self._db.put_item(TableName=self._table, Item=item)
 
+    def put_new(self, key: keys.ItemKey, record: Any, *, ttl: int | None = None) -> bool:
+        """Write the item unless it exists; False when it did (an idempotent redelivery)."""
+        item = self.put(key, record, ttl=ttl)["Put"]["Item"]
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_many(self, cls: type[R], item_keys: list[keys.ItemKey]) -> dict[keys.ItemKey, R]:
+        """The records that exist among ``item_keys`` (consistent reads, 100 keys a call)."""
+        found: dict[keys.ItemKey, R] = {}
+        unique = list(dict.fromkeys(item_keys))
+        for start in range(0, len(unique), 100):
+            pending: Any = {
+                self._table: {
+                    "Keys": [self._key(k) for k in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(MAX_COMMIT_ATTEMPTS):
+                out = self._db.batch_get_item(RequestItems=pending)
+                for item in out.get("Responses", {}).get(self._table, []):
+                    key = keys.ItemKey(
+                        _DESERIALIZER.deserialize(item[naming.PK]),
+                        _DESERIALIZER.deserialize(item[naming.SK]),
+                    )
+                    found[key] = from_item(cls, item)
+                pending = out.get("UnprocessedKeys")
+                if not pending:
+                    break
+            else:
+                raise TooManyRequests("the metadata store is busy; try again")
+        return found
+
+    def put_many_plain(self, entries: list[tuple[keys.ItemKey, Any, int | None]]) -> None:
+        """Unconditional writes of (key, record, ttl) outside the change feed, 25 a call."""
+        for start in range(0, len(entries), 25):
+            pending: Any = {
+                self._table: [
+                    {"PutRequest": {"Item": self.put(key, record, ttl=ttl)["Put"]["Item"]}}
+                    for key, record, ttl in entries[start : start + 25]
+                ]
+            }
+            for _ in range(MAX_COMMIT_ATTEMPTS):
+                pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                if not pending:
+                    break
+            else:
+                raise TooManyRequests("the metadata store is busy; try again")
+
     def delete_plain(self, key: keys.ItemKey) -> None:
         self._db.delete_item(TableName=self._table, Key=self._key(key))
 
@@ -303,7 +360,8 @@ class MetadataStore:
         for _ in range(MAX_COMMIT_ATTEMPTS):
             profile = self.profile(user_id)
             mutation = build(profile)
-            seq = profile.seq + (1 if mutation.change else 0)
+            changes = ([mutation.change] if mutation.change else []) + mutation.more_changes
+            seq = profile.seq + len(changes)
             update: dict[str, Any] = {
                 "TableName": self._table,
                 "Key": self._key(keys.profile(user_id)),
@@ -322,9 +380,8 @@ class MetadataStore:
                 },
             }
             items = list(mutation.items)
-            if mutation.change is not None:
-                change = dataclasses.replace(mutation.change, seq=seq)
-                items.append(self.put(keys.change(user_id, seq), change))
+            for n, change in enumerate(changes, start=profile.seq + 1):
+                items.append(self.put(keys.change(user_id, n), dataclasses.replace(change, seq=n)))
             items.append({"Update": update})
             try:
                 self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]

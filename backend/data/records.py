@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class FileState(StrEnum):
@@ -48,6 +49,8 @@ class FileRecord:
     modified_at: int
     state: FileState = FileState.ACTIVE
     trashed_at: int | None = None
+    # What the upload workflow found (backend/logic/processing.py): None until it has run.
+    processing: dict[str, Any] | None = None
     # Hex SHA-256 of the whole content as the uploading client computed it (None when unknown).
     sha256: str | None = None
 
@@ -100,6 +103,7 @@ class ShareRecord:
     revoked_at: int | None = None
     last_accessed_at: int | None = None
     owner_id: str = ""
+    watermark: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,3 +117,40 @@ class ChangeRecord:
     size: int | None
     at: int
     sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    """One entry of a user's notification inbox (expires through the table's TTL)."""
+
+    notification_id: str
+    kind: str
+    title: str
+    body: str
+    created_at: int
+    file_id: str | None = None
+    share_id: str | None = None
+    read_at: int | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionRecord:
+    """An email or SMS subscription of a user to their notifications."""
+
+    subscription_id: str
+    protocol: str
+    endpoint: str
+    subscription_arn: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    """An action that changes no other item (a download), kept briefly so the table's
+    stream carries it to the analytics log."""
+
+    activity_id: str
+    action: str
+    file_id: str
+    size: int
+    at: int

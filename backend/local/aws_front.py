@@ -112,7 +112,14 @@ class AwsFront:
         cognito: LocalCognito,
         jwks: dict[str, Any],
         on_mutation: Callable[[], None] = lambda: None,
+        lambda_invoke: Callable[[dict[str, Any], Callable[..., Any], bytes], Iterable[bytes]]
+        | None = None,
     ) -> None:
+        # Lambda Invoke is answered in-process (backend/local/workflows.py); moto's Lambda
+        # runs code only in Docker. ``object_lambda`` (set once the endpoint's URL is known)
+        # serves the watermark access point alias.
+        self._lambda = lambda_invoke
+        self.object_lambda: Any = None
         self._s3 = s3_app
         self._moto = moto_app
         self._verifier = verifier
@@ -156,6 +163,16 @@ class AwsFront:
             )
         except SignatureError as exc:
             return _xml_error(start_response, exc.status, exc.code, exc.message)
+        if service in ("s3", "s3-object-lambda") and self.object_lambda is not None:
+            if body is not None:  # read for the signature check
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["CONTENT_LENGTH"] = str(len(body))
+            answered = self.object_lambda.maybe_handle(environ, start_response)
+            if answered is not None:
+                return answered  # type: ignore[no-any-return]
+        if service == "lambda" and self._lambda is not None:
+            assert body is not None
+            return self._lambda(environ, start_response, body)
         if service == "s3":
             # A signed streaming body carries a signature per chunk: the S3 app checks them.
             environ[CHUNK_VALIDATOR_ENVIRON] = verified.chunk_signatures

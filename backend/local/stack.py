@@ -23,6 +23,7 @@ from backend import naming
 from backend.api.app import handle
 from backend.config import BackendConfig
 from backend.data.blobs import BlobStore
+from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
@@ -39,7 +40,18 @@ from backend.local.persistence import (
 )
 from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
 from backend.local.sigv4 import SigV4Verifier
+from backend.local.workflows import (
+    LambdaFunctions,
+    LocalObjectLambda,
+    LocalWorkflows,
+    WorkflowNames,
+    event_handler,
+    install_moto_stepfunctions,
+    object_lambda_client,
+)
 from backend.logic.context import Services
+from backend.workflows import definitions, runtime
+from backend.workflows.steps import watermark
 from filevault_desktop.persist import write_atomic
 
 log = logging.getLogger("filevault.local")
@@ -101,6 +113,8 @@ class LocalStack:
         min_part_size: int = 5 * MiB,
         default_quota: int = 100 * 1024**3,
         single_put_max: int = 16 * MiB,
+        fast_workflows: bool = False,
+        share_reminder_lead_s: int = 24 * 3600,
     ) -> None:
         self.data_dir = data_dir
         self.api_port = api_port
@@ -109,6 +123,10 @@ class LocalStack:
         self.min_part_size = min_part_size
         self.default_quota = default_quota
         self.single_put_max = max(single_put_max, 0)
+        # Retries 1 s apart (the ASL minimum) instead of backing off; for tests and demos.
+        self.fast_workflows = fast_workflows
+        self.share_reminder_lead_s = share_reminder_lead_s
+        self._workflows: LocalWorkflows | None = None
         self._state = StackState(data_dir)
         self._servers: list[BaseWSGIServer] = []
         self._snapshotter: Snapshotter | None = None
@@ -136,19 +154,31 @@ class LocalStack:
         cognito = LocalCognito(self.region, jwk)
         snapshotter = Snapshotter(lambda: self._snapshot(identity, cognito))
         objects = ObjectStore(self.data_dir / "s3", min_part_size=self.min_part_size)
+        lambdas = LambdaFunctions(self.region)
+        s3_app = S3App(objects)
         front = AwsFront(
-            s3_app=S3App(objects),
+            s3_app=s3_app,
             moto_app=DomainDispatcherApplication(create_backend_app),
             verifier=SigV4Verifier({identity.access_key: identity.secret_key}),
             cognito=cognito,
             jwks=jwks,
-            on_mutation=snapshotter.mark_dirty,
+            on_mutation=lambda: self._on_mutation(snapshotter),
+            lambda_invoke=lambdas,
         )
         aws_server, _ = _serve(LOOPBACK, self.aws_port, front, "aws-endpoint")
         self._servers.append(aws_server)
         aws_url = self._aws_url = f"http://{LOOPBACK}:{aws_server.server_port}"
         session = self._session(identity)
         names = self._names(identity)
+        install_moto_stepfunctions(aws_url, identity.access_key, identity.secret_key)
+        flow_names = WorkflowNames(
+            prefix=f"filevault-{identity.stack_id}",
+            region=self.region,
+            table=names["table"],
+            upload_bucket=names["uploads"],
+            processed_bucket=names["processed"],
+            analytics_bucket=names["analytics"],
+        )
         self._provision_storage(session, aws_url, names)
         pool_id, client_id = self._provision_cognito(session, aws_url, identity, cognito)
         # The gateway needs its own URL (share links), known only once the port is bound.
@@ -168,8 +198,33 @@ class LocalStack:
             default_quota_bytes=self.default_quota,
             min_part_size=self.min_part_size,
             single_put_max=self.single_put_max,
+            notifications_topic_arn=flow_names.topic_arn,
+            analytics_bucket=flow_names.analytics_bucket,
+            share_lifecycle_arn=flow_names.state_machine_arn(definitions.SHARE_LIFECYCLE),
+            share_reminder_lead_s=self.share_reminder_lead_s,
+            watermark_access_point=flow_names.watermark_alias,
         )
         services = self._services(session, config)
+        # Workflow steps and event handlers run in this process, on the same services.
+        runtime.install(services)
+        watermark.configure(object_lambda_client(session, aws_url))
+        front.object_lambda = LocalObjectLambda(
+            flow_names.watermark_alias,
+            names["uploads"],
+            session.client("s3", endpoint_url=aws_url, config=_s3_config()),
+            event_handler("Watermark"),
+        )
+        workflows = LocalWorkflows(
+            session=session,
+            aws_url=aws_url,
+            names=flow_names,
+            lambdas=lambdas,
+            fast=self.fast_workflows,
+        )
+        workflows.provision()
+        s3_app.on_object_created = workflows.on_object_created
+        workflows.start()
+        self._workflows = workflows
         issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
         late.app = ApiGateway(
             lambda event: handle(services, event),
@@ -197,10 +252,18 @@ class LocalStack:
         )
         return self.profile
 
+    def _on_mutation(self, snapshotter: Snapshotter) -> None:
+        snapshotter.mark_dirty()
+        if self._workflows is not None:
+            self._workflows.on_table_write()
+
     def stop(self) -> None:
         api = self._servers[:1]
         for server in api:
             server.shutdown()
+        if self._workflows is not None:
+            self._workflows.stop()
+            self._workflows = None
         if self._snapshotter is not None:
             self._snapshotter.stop()
         for server in self._servers[1:]:
@@ -227,6 +290,7 @@ class LocalStack:
             "table": f"{prefix}-metadata",
             "uploads": f"{prefix}-uploads",
             "processed": f"{prefix}-processed",
+            "analytics": f"{prefix}-analytics",
             "pool": prefix,
         }
 
@@ -247,9 +311,7 @@ class LocalStack:
                 s3.create_bucket(Bucket=bucket)
         db = session.client("dynamodb", endpoint_url=aws_url)
         table = naming.metadata_table_definition(names["table"])
-        # moto keeps every stream record forever (and copied it on each write); nothing
-        # reads the stream locally yet, so the local table has none.
-        table.pop("StreamSpecification")
+        # The stream is drained (and trimmed: moto never trims it) by the workflows' poller.
         db.create_table(**table)
         restored = load_table(db, names["table"], self._state.state_dir / "dynamodb.jsonl")
         log.info("restored %d metadata items", restored)
@@ -285,10 +347,19 @@ class LocalStack:
     def _services(self, session: boto3.session.Session, config: BackendConfig) -> Services:
         db = session.client("dynamodb", endpoint_url=config.aws_endpoint_url)
         s3 = session.client("s3", endpoint_url=config.aws_endpoint_url, config=_s3_config())
+        assert config.notifications_topic_arn is not None
+        events = Events(
+            session.client("sns", endpoint_url=config.aws_endpoint_url),
+            config.notifications_topic_arn,
+            session.client("stepfunctions", endpoint_url=config.aws_endpoint_url),
+            config.share_lifecycle_arn,
+        )
         return Services(
             config=config,
             store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
             uploads=BlobStore(s3, config.upload_bucket),
+            processed=BlobStore(s3, config.processed_bucket),
+            events=events,
         )
 
     def _snapshot(self, identity: StackIdentity, cognito: LocalCognito) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from backend.config import BackendConfig
 from backend.data.blobs import BlobStore
+from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 
 
@@ -27,6 +28,10 @@ class Services:
     store: MetadataStore
     uploads: BlobStore
     clock: Callable[[], float] = field(default=time.time)
+    # The processed bucket (previews) and the notifications topic / workflows; None where a
+    # deployment or a test does not have them.
+    processed: BlobStore | None = None
+    events: Events | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

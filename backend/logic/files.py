@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from backend.data import keys
 from backend.data.metadata import Mutation
 from backend.data.records import (
+    ActivityRecord,
     ChangeOp,
     ChangeRecord,
     FileRecord,
@@ -18,8 +19,8 @@ from backend.data.records import (
     Profile,
     VersionRecord,
 )
-from backend.errors import BadRequest, Conflict, NotFound
-from backend.logic.context import Caller, Services, new_version_id
+from backend.errors import BadRequest, Conflict, Forbidden, NotFound
+from backend.logic.context import Caller, Services, new_id, new_version_id
 from backend.logic.inputs import MoveFile, RestoreFromTrash
 from backend.logic.paths import name_of, normalize_prefix
 
@@ -102,11 +103,32 @@ def active_file(svc: Services, caller: Caller, file_id: str) -> FileRecord:
 
 def download(svc: Services, caller: Caller, file_id: str) -> DownloadTicket:
     record = active_file(svc, caller, file_id)
+    refuse_quarantined(record)
     ttl = svc.config.download_url_ttl_s
+    record_activity(svc, caller.user_id, "download", record)
     url = svc.uploads.presign_get(
         record.blob_key, ttl, filename=name_of(record.path), content_type=record.content_type
     )
     return DownloadTicket(url, svc.now_ms() + ttl * 1000, record)
+
+
+def refuse_quarantined(record: FileRecord) -> None:
+    info = record.processing or {}
+    if info.get("status") == "quarantined":
+        raise Forbidden("this file was quarantined and is never served", code="quarantined")
+
+
+ACTIVITY_TTL_S = 24 * 3600
+
+
+def record_activity(svc: Services, user_id: str, action: str, record: FileRecord) -> None:
+    """A short-lived item for an action that writes nothing else (the analytics stream
+    turns it into an event)."""
+    now = svc.now_ms()
+    activity = ActivityRecord(new_id("a"), action, record.file_id, record.size, now)
+    svc.store.put_plain(
+        keys.activity(user_id, activity.activity_id), activity, ttl=now // 1000 + ACTIVITY_TTL_S
+    )
 
 
 def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRecord:

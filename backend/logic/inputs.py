@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -56,6 +57,21 @@ class CompleteUpload(Body):
     sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
 
 
+class InitiateBatch(Body):
+    # Items are validated one by one (a bad name fails that item, not the batch).
+    files: Annotated[list[Any], Field(min_length=1, max_length=100)]
+
+
+class CompleteBatch(Body):
+    uploads: Annotated[list[Any], Field(min_length=1, max_length=100)]
+
+
+class CompleteBatchItem(Body):
+    upload_id: Annotated[str, Field(pattern=r"^u_[0-9a-f]{24}$")]
+    parts: Annotated[list[CompletedPart], Field(max_length=MAX_PARTS)] = []
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+
 class MoveFile(Body):
     path: str
     expected_version: Annotated[str | None, Field(max_length=64)] = None
@@ -77,3 +93,29 @@ class CreateShare(Body):
     expires_in_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     password: Annotated[str | None, Field(min_length=4, max_length=256)] = None
     max_downloads: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    # Images only: the link serves a stamped copy; the stored original is unchanged.
+    watermark: bool = False
+
+
+NOTIFICATION_ID = r"^n[0-9a-f]{21}$"
+
+
+class AckNotifications(Body):
+    notification_ids: Annotated[
+        list[Annotated[str, Field(pattern=NOTIFICATION_ID)]], Field(min_length=1, max_length=100)
+    ]
+
+
+class CreateSubscription(Body):
+    protocol: Annotated[str, Field(pattern=r"^(email|sms)$")]
+    endpoint: Annotated[str, Field(min_length=3, max_length=254)]
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if not (
+            re.fullmatch(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value)
+            or re.fullmatch(r"\+[1-9][0-9]{6,14}", value)
+        ):
+            raise ValueError("endpoint must be an email address or an E.164 phone number")
+        return value

@@ -8,10 +8,11 @@ import secrets
 from dataclasses import dataclass, replace
 
 from backend.data import keys
-from backend.data.records import FileState, ShareRecord
+from backend.data.records import FileRecord, FileState, ShareRecord
 from backend.errors import Forbidden, Gone, NotFound, TooManyRequests, Unauthorized
+from backend.logic import notifications
 from backend.logic.context import Caller, Services, new_id
-from backend.logic.files import active_file
+from backend.logic.files import active_file, refuse_quarantined
 from backend.logic.inputs import CreateShare
 from backend.logic.paths import name_of
 
@@ -55,6 +56,7 @@ def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
         password_hash=hash_password(body.password) if body.password else None,
         max_downloads=body.max_downloads,
         owner_id=caller.user_id,
+        watermark=body.watermark,
     )
     svc.store.put_plain(
         keys.share(caller.user_id, share.share_id),
@@ -64,6 +66,7 @@ def create(svc: Services, caller: Caller, body: CreateShare) -> ShareView:
         # DynamoDB TTL drops the record a month after it expires.
         ttl=share.expires_at // 1000 + 30 * 24 * 3600,
     )
+    notifications.schedule_share_reminder(svc, share)
     return ShareView(share, share_url(svc, token), record.path)
 
 
@@ -123,6 +126,7 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
     file = svc.store.file(owner, share.file_id)
     if file is None or file.state is not FileState.ACTIVE:
         raise Gone("the shared file is no longer available", code="file_unavailable")
+    refuse_quarantined(file)
     if share.max_downloads is not None:
         counted = svc.store.update_counter(
             key,
@@ -135,7 +139,24 @@ def resolve(svc: Services, token: str, password: str | None) -> ResolvedShare:
             raise Gone("this link has reached its download limit", code="download_limit_reached")
     else:
         svc.store.update_counter(key, add={"downloads": 1}, set_values={"last_accessed_at": now})
-    url = svc.uploads.presign_get(
+    if share.last_accessed_at is None and svc.store.update_counter(
+        key,
+        add={},
+        set_values={"first_opened_at": now},
+        condition="attribute_not_exists(#first_opened_at)",
+    ):
+        notifications.share_opened(svc, share, file.path)
+    bucket = svc.uploads
+    if share.watermark and svc.config.watermark_access_point and _is_image(file):
+        # Served through the watermarking Object Lambda: the stored original is never changed.
+        bucket = svc.uploads.with_bucket(svc.config.watermark_access_point)
+    url = bucket.presign_get(
         file.blob_key, 60, filename=name_of(file.path), content_type=file.content_type
     )
     return ResolvedShare(url, share)
+
+
+def _is_image(file: FileRecord) -> bool:
+    info = file.processing or {}
+    detected = str(info.get("detected_type") or file.content_type)
+    return detected.startswith("image/")

@@ -61,18 +61,21 @@ def _check_expected(existing: FileRecord | None, body: InitiateUpload) -> None:
         )
 
 
-def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicket:
-    store, cfg = svc.store, svc.config
-    profile = store.profile(caller.user_id)
-    if profile.used_bytes + body.size > profile.quota_bytes:
+def check_quota(profile: Profile, size: int) -> None:
+    if profile.used_bytes + size > profile.quota_bytes:
         raise QuotaExceeded(
-            f"uploading {body.size} bytes would exceed your quota",
+            f"uploading {size} bytes would exceed your quota",
             quota_bytes=profile.quota_bytes,
             used_bytes=profile.used_bytes,
         )
-    existing = store.file_at(caller.user_id, body.path)
+
+
+def new_upload(
+    svc: Services, caller: Caller, body: InitiateUpload, existing: FileRecord | None, now: int
+) -> UploadRecord:
+    """The session record of a new upload (and its S3 multipart upload, when it needs one)."""
+    cfg = svc.config
     _check_expected(existing, body)
-    now = svc.now_ms()
     file_id = existing.file_id if existing else new_id("f")
     version_id = new_version_id(now)
     blob = keys.blob_key(caller.user_id, file_id, version_id)
@@ -83,7 +86,7 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
         part_size = choose_part_size(body.size, cfg.min_part_size)
         part_count = math.ceil(body.size / part_size)
         s3_id = svc.uploads.create_multipart(blob, body.content_type)
-    upload = UploadRecord(
+    return UploadRecord(
         upload_id=new_id("u"),
         file_id=file_id,
         version_id=version_id,
@@ -100,17 +103,28 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
         created_at=now,
         expires_at=now + cfg.upload_session_ttl_s * 1000,
     )
+
+
+def ticket_for(svc: Services, upload: UploadRecord, now: int) -> UploadTicket:
+    cfg = svc.config
+    if upload.mode is UploadMode.SINGLE:
+        urls = [PartUrl(1, svc.uploads.presign_put(upload.blob_key, cfg.upload_url_ttl_s))]
+    else:
+        urls = _part_urls(svc, upload, range(1, min(upload.part_count, cfg.parts_batch) + 1))
+    return UploadTicket(upload, urls, now + cfg.upload_url_ttl_s * 1000)
+
+
+def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicket:
+    store = svc.store
+    check_quota(store.profile(caller.user_id), body.size)
+    now = svc.now_ms()
+    upload = new_upload(svc, caller, body, store.file_at(caller.user_id, body.path), now)
     store.put_plain(
         keys.upload(caller.user_id, upload.upload_id),
         upload,
         ttl=upload.expires_at // 1000,
     )
-    if mode is UploadMode.SINGLE:
-        urls = [PartUrl(1, svc.uploads.presign_put(blob, cfg.upload_url_ttl_s))]
-    else:
-        first = range(1, min(part_count, cfg.parts_batch) + 1)
-        urls = _part_urls(svc, upload, first)
-    return UploadTicket(upload, urls, now + cfg.upload_url_ttl_s * 1000)
+    return ticket_for(svc, upload, now)
 
 
 def _part_urls(svc: Services, upload: UploadRecord, numbers: range | list[int]) -> list[PartUrl]:
@@ -181,18 +195,21 @@ def _verify_parts(svc: Services, upload: UploadRecord, body: CompleteUpload) -> 
     return [by_number[n] for n in range(1, upload.part_count + 1)]
 
 
-def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload) -> FileRecord:
-    upload = _pending(svc, caller, upload_id)
-    if upload.status is UploadStatus.COMPLETED:
-        current = svc.store.file(caller.user_id, upload.file_id)
-        if current is not None and current.version_id == upload.version_id:
-            return current
-        version = svc.store.version(caller.user_id, upload.file_id, upload.version_id)
-        if version is None:
-            raise NotFound("no such upload")
-        raise Conflict(
-            "the upload completed, but the file has changed since", version_id=version.version_id
-        )
+def already_completed(svc: Services, caller: Caller, upload: UploadRecord) -> FileRecord:
+    """What a repeated ``complete`` answers: the file, if this upload is still its version."""
+    current = svc.store.file(caller.user_id, upload.file_id)
+    if current is not None and current.version_id == upload.version_id:
+        return current
+    version = svc.store.version(caller.user_id, upload.file_id, upload.version_id)
+    if version is None:
+        raise NotFound("no such upload")
+    raise Conflict(
+        "the upload completed, but the file has changed since", version_id=version.version_id
+    )
+
+
+def stored_etag(svc: Services, upload: UploadRecord, body: CompleteUpload) -> str:
+    """Checks the uploaded bytes against the session and the client's claims; their ETag."""
     if upload.mode is UploadMode.MULTIPART:
         assert upload.s3_upload_id is not None
         parts = _verify_parts(svc, upload, body)
@@ -214,91 +231,113 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
                 "the file's SHA-256 differs from the bytes that were stored; upload again",
                 code="checksum_mismatch",
             )
-    try:
-        return _record_version(svc, caller, upload, stored.etag, body.sha256)
-    except Conflict:
-        # The loser of a race keeps nothing half-done: its bytes are dropped.
-        svc.uploads.delete(upload.blob_key)
-        svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
-        raise
+    return stored.etag
 
 
-def _record_version(
-    svc: Services, caller: Caller, upload: UploadRecord, etag: str, sha256: str | None
-) -> FileRecord:
-    store, user = svc.store, caller.user_id
-    now = svc.now_ms()
+def drop_loser(svc: Services, caller: Caller, upload: UploadRecord) -> None:
+    """The loser of a race keeps nothing half-done: its bytes and session are dropped."""
+    svc.uploads.delete(upload.blob_key)
+    svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
+
+
+def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload) -> FileRecord:
+    upload = _pending(svc, caller, upload_id)
+    if upload.status is UploadStatus.COMPLETED:
+        return already_completed(svc, caller, upload)
+    etag = stored_etag(svc, upload, body)
     result: list[FileRecord] = []
 
     def build(_: Profile) -> Mutation:
-        current = store.file(user, upload.file_id)
-        record = FileRecord(
-            file_id=upload.file_id,
-            path=upload.path,
-            size=upload.size,
-            content_type=upload.content_type,
-            version_id=upload.version_id,
-            blob_key=upload.blob_key,
-            etag=etag,
-            created_at=current.created_at if current else now,
-            modified_at=now,
-            sha256=sha256,
-        )
+        record, mutation = version_mutation(svc, caller, upload, etag, body.sha256, svc.now_ms())
         result[:] = [record]
-        version = VersionRecord(
-            upload.file_id,
-            upload.version_id,
-            upload.size,
-            upload.content_type,
-            upload.blob_key,
-            etag,
-            now,
-            sha256,
-        )
-        if upload.base_version is None:
-            file_cond, file_vals = (
-                "attribute_not_exists(pk) OR #state = :trashed",
-                {":trashed": "trashed"},
-            )
-            path_cond, path_vals = "attribute_not_exists(pk)", None
-        else:
-            file_cond = "#version_id = :base AND #state = :active"
-            file_vals = {":base": upload.base_version, ":active": FileState.ACTIVE.value}
-            path_cond, path_vals = "#file_id = :fid", {":fid": upload.file_id}
-        items = [
-            store.put(
-                keys.file(user, upload.file_id), record, condition=file_cond, values=file_vals
-            ),
-            store.put(keys.path(user, upload.path), record, condition=path_cond, values=path_vals),
-            store.put(keys.version(user, upload.file_id, upload.version_id), version),
-            store.put(
-                keys.upload(user, upload.upload_id),
-                upload,
-                status=UploadStatus.COMPLETED.value,
-                result_version=upload.version_id,
-                ttl=upload.expires_at // 1000,
-            ),
-        ]
-        message = f"'{upload.path}' was changed by someone else while this upload ran"
-        return Mutation(
-            items=items,
-            change=ChangeRecord(
-                0,
-                ChangeOp.UPSERT,
-                upload.file_id,
-                upload.path,
-                None,
-                upload.version_id,
-                upload.size,
-                now,
-                sha256,
-            ),
-            used_delta=upload.size,
-            conflict_messages={0: message, 1: message},
-        )
+        return mutation
 
-    store.commit(user, build)
+    try:
+        svc.store.commit(caller.user_id, build)
+    except Conflict:
+        drop_loser(svc, caller, upload)
+        raise
     return result[0]
+
+
+def version_mutation(
+    svc: Services,
+    caller: Caller,
+    upload: UploadRecord,
+    etag: str,
+    sha256: str | None,
+    now: int,
+    current: FileRecord | None = None,
+    *,
+    read_current: bool = True,
+) -> tuple[FileRecord, Mutation]:
+    """The writes that make ``upload`` the file's current version, conditional on the state
+    the upload was started from (so a concurrent writer makes the transaction fail)."""
+    store, user = svc.store, caller.user_id
+    if read_current:
+        current = store.file(user, upload.file_id)
+    record = FileRecord(
+        file_id=upload.file_id,
+        path=upload.path,
+        size=upload.size,
+        content_type=upload.content_type,
+        version_id=upload.version_id,
+        blob_key=upload.blob_key,
+        etag=etag,
+        created_at=current.created_at if current else now,
+        modified_at=now,
+        sha256=sha256,
+    )
+    version = VersionRecord(
+        upload.file_id,
+        upload.version_id,
+        upload.size,
+        upload.content_type,
+        upload.blob_key,
+        etag,
+        now,
+        sha256,
+    )
+    if upload.base_version is None:
+        file_cond, file_vals = (
+            "attribute_not_exists(pk) OR #state = :trashed",
+            {":trashed": "trashed"},
+        )
+        path_cond, path_vals = "attribute_not_exists(pk)", None
+    else:
+        file_cond = "#version_id = :base AND #state = :active"
+        file_vals = {":base": upload.base_version, ":active": FileState.ACTIVE.value}
+        path_cond, path_vals = "#file_id = :fid", {":fid": upload.file_id}
+    items = [
+        store.put(keys.file(user, upload.file_id), record, condition=file_cond, values=file_vals),
+        store.put(keys.path(user, upload.path), record, condition=path_cond, values=path_vals),
+        store.put(keys.version(user, upload.file_id, upload.version_id), version),
+        store.put(
+            keys.upload(user, upload.upload_id),
+            upload,
+            status=UploadStatus.COMPLETED.value,
+            result_version=upload.version_id,
+            ttl=upload.expires_at // 1000,
+        ),
+    ]
+    message = f"'{upload.path}' was changed by someone else while this upload ran"
+    change = ChangeRecord(
+        0,
+        ChangeOp.UPSERT,
+        upload.file_id,
+        upload.path,
+        None,
+        upload.version_id,
+        upload.size,
+        now,
+        sha256,
+    )
+    return record, Mutation(
+        items=items,
+        change=change,
+        used_delta=upload.size,
+        conflict_messages={0: message, 1: message},
+    )
 
 
 def abort(svc: Services, caller: Caller, upload_id: str) -> None:

@@ -57,16 +57,26 @@ def _error(response: requests.Response) -> ApiError:
         body = response.json()
     except ValueError:
         body = {}
-    code = str(
-        body.get("code") or ("unauthorized" if response.status_code == 401 else "http_error")
-    )
-    message = str(body.get("message") or response.reason or "request failed")
+    if not isinstance(body, dict):
+        body = {}
+    return error_from(response.status_code, body, response.reason)
+
+
+def error_from(status: int, body: dict[str, Any], reason: str | None = None) -> ApiError:
+    """The client-side error for an API error body (of a response, or of one batch item)."""
+    code = str(body.get("code") or ("unauthorized" if status == 401 else "http_error"))
+    message = str(body.get("message") or reason or "request failed")
     details = body.get("details") if isinstance(body.get("details"), dict) else None
-    status = response.status_code
     cls = {404: NotFoundError, 409: ConflictError}.get(status, ApiError)
     if code == "quota_exceeded":
         cls = QuotaError
     return cls(status, code, message, details)
+
+
+def _item_error(item: dict[str, Any]) -> ApiError:
+    error = item.get("error")
+    body: dict[str, Any] = error if isinstance(error, dict) else {}
+    return error_from(int(body.get("status", 500)), body)
 
 
 class ApiClient:
@@ -160,6 +170,22 @@ class ApiClient:
         data = self._json("POST", f"/uploads/{quote(upload_id)}/complete", json=body)
         return RemoteFile.from_json(data)
 
+    def initiate_upload_batch(self, files: list[dict[str, Any]]) -> list[UploadTicket | ApiError]:
+        """Starts up to 100 small uploads (each as ``initiate_upload``'s body) at once."""
+        data = self._json("POST", "/upload-batches", json={"files": files})
+        return [
+            UploadTicket.from_json(item["upload"]) if "upload" in item else _item_error(item)
+            for item in data["items"]
+        ]
+
+    def complete_upload_batch(self, uploads: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        """Completes up to 100 uploads: ``{"upload_id", "parts"?, "sha256"?}`` each."""
+        data = self._json("POST", "/upload-batches/complete", json={"uploads": uploads})
+        return [
+            RemoteFile.from_json(item["file"]) if "file" in item else _item_error(item)
+            for item in data["items"]
+        ]
+
     def abort_upload(self, upload_id: str) -> None:
         self.request("DELETE", f"/uploads/{quote(upload_id)}")
 
@@ -182,10 +208,13 @@ class ApiClient:
     def download_url(self, file_id: str) -> str:
         return str(self._json("GET", f"/files/{quote(file_id)}/download")["url"])
 
-    def move(self, file_id: str, path: str) -> RemoteFile:
-        return RemoteFile.from_json(
-            self._json("PATCH", f"/files/{quote(file_id)}", json={"path": path})
-        )
+    def move(self, file_id: str, path: str, *, expected_version: str | None = None) -> RemoteFile:
+        """Renames/moves without transferring bytes; with ``expected_version``, only if the
+        file is still at that version (else ConflictError)."""
+        body: dict[str, Any] = {"path": path}
+        if expected_version is not None:
+            body["expected_version"] = expected_version
+        return RemoteFile.from_json(self._json("PATCH", f"/files/{quote(file_id)}", json=body))
 
     def trash(self, file_id: str) -> RemoteFile:
         return RemoteFile.from_json(self._json("DELETE", f"/files/{quote(file_id)}"))

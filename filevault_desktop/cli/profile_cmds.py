@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from filevault_desktop import profiles
@@ -35,3 +37,28 @@ def list_profiles(as_json: bool) -> None:
     """List the known profiles."""
     found = profiles.names(AppPaths.from_env())
     emit(found, as_json=as_json, text="\n".join(found) or "(no profiles)")
+
+
+@profile_group.command("import-cdk-outputs")
+@click.argument("outputs_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Name of the profile to write.")
+@click.option(
+    "--stack-prefix",
+    default=None,
+    help="Stack name prefix of the deployment, when the file holds several.",
+)
+@json_option
+@handles_errors
+def import_cdk_outputs(
+    outputs_file: Path, name: str, stack_prefix: str | None, as_json: bool
+) -> None:
+    """Write an AWS profile from `cdk deploy --all --outputs-file OUTPUTS_FILE`."""
+    profile = profiles.import_cdk_outputs(
+        AppPaths.from_env(), outputs_file, name, stack_prefix=stack_prefix
+    )
+    emit(
+        profile.to_dict(),
+        as_json=as_json,
+        text=f"Wrote profile '{profile.name}' ({profile.api_url}, {profile.region}). "
+        f"Use it with --profile {profile.name}.",
+    )

@@ -61,6 +61,21 @@ def stack() -> None:
     is_flag=True,
     help="On first run, create a user 'demo' with a generated password and print it.",
 )
+@click.option(
+    "--fast-workflows",
+    is_flag=True,
+    envvar="FILEVAULT_LOCAL_FAST_WORKFLOWS",
+    hidden=True,
+    help="Workflow retries 1 s apart instead of backing off (tests, demos).",
+)
+@click.option(
+    "--share-reminder-lead",
+    type=click.IntRange(1),
+    default=24 * 3600,
+    envvar="FILEVAULT_SHARE_REMINDER_LEAD_SECONDS",
+    hidden=True,
+    help="Seconds before a share expires that its owner is reminded.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
 def up(
     data_dir: Path | None,
@@ -70,6 +85,8 @@ def up(
     single_put_max: int,
     quota: int,
     demo_user: bool,
+    fast_workflows: bool,
+    share_reminder_lead: int,
     verbose: bool,
 ) -> None:
     """Run the local stack in the foreground until Ctrl-C (or SIGTERM)."""
@@ -87,6 +104,8 @@ def up(
         min_part_size=min_part_size,
         single_put_max=single_put_max,
         default_quota=quota,
+        fast_workflows=fast_workflows,
+        share_reminder_lead_s=share_reminder_lead,
     )
     try:
         profile = local.start()

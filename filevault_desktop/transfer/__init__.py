@@ -29,8 +29,8 @@ from filevault_desktop.transfer.events import (
     TransferStarted,
 )
 from filevault_desktop.transfer.journal import UPLOAD_SESSION_TTL_S, DonePart, UploadJournal
-from filevault_desktop.transfer.ports import Clock, PartSender, SystemClock, UploadApi
-from filevault_desktop.transfer.upload import UNSET, RetryPolicy, UploadEngine
+from filevault_desktop.transfer.ports import UNSET, Clock, PartSender, SystemClock, UploadApi
+from filevault_desktop.transfer.upload import RetryPolicy, UploadEngine
 
 __all__ = [
     "UNSET",

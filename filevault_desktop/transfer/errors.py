@@ -9,6 +9,7 @@ for problems no retry can fix.
 from __future__ import annotations
 
 from filevault_desktop.errors import ApiError, FileVaultError
+from filevault_desktop.transfer.events import FailureReason
 
 
 class TransferError(FileVaultError):
@@ -80,3 +81,24 @@ class PartUploadError(ApiError):
     def upload_gone(self) -> bool:
         """The multipart upload no longer exists on the storage side (aborted or expired)."""
         return self.code == "NoSuchUpload" or self.status == 404
+
+
+def failure_reason(exc: FileVaultError) -> FailureReason:
+    """How a failed transfer is reported to subscribers."""
+    from filevault_desktop.errors import AuthError, ConflictError, NetworkError, QuotaError
+
+    kinds: list[tuple[type[FileVaultError], FailureReason]] = [
+        (TransferCancelled, FailureReason.CANCELLED),
+        (FileChangedError, FailureReason.FILE_CHANGED),
+        (UnreadableFileError, FailureReason.UNREADABLE),
+        (QuotaError, FailureReason.QUOTA),
+        (ConflictError, FailureReason.CONFLICT),
+        (AuthError, FailureReason.AUTH),
+        (NetworkError, FailureReason.NETWORK),
+    ]
+    for kind, reason in kinds:
+        if isinstance(exc, kind):
+            return reason
+    if isinstance(exc, PartUploadError) and exc.transient:
+        return FailureReason.NETWORK
+    return FailureReason.REFUSED

@@ -8,11 +8,21 @@ and time through ``Clock`` (so tests run retries, backoff and the bandwidth limi
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from typing import Any, Protocol
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
+from filevault_desktop.errors import ApiError
+
+
+class Unset(enum.Enum):
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+"""``expected_version`` default: no check (``None`` means "the path must not exist yet")."""
 
 
 class UploadApi(Protocol):
@@ -37,6 +47,14 @@ class UploadApi(Protocol):
     ) -> RemoteFile: ...
 
     def abort_upload(self, upload_id: str) -> None: ...
+
+    def initiate_upload_batch(
+        self, files: list[dict[str, Any]]
+    ) -> list[UploadTicket | ApiError]: ...
+
+    def complete_upload_batch(
+        self, uploads: list[dict[str, Any]]
+    ) -> list[RemoteFile | ApiError]: ...
 
 
 class Readable(Protocol):

@@ -263,6 +263,42 @@ class FakeUploadServer:
             )
             return up.completed
 
+    def initiate_upload_batch(self, files: list[dict[str, Any]]) -> list[UploadTicket | ApiError]:
+        """As the API: each item on its own; items above the single-PUT limit are refused."""
+        with self._lock:
+            self.calls.append(("initiate_upload_batch", len(files)))
+        out: list[UploadTicket | ApiError] = []
+        for f in files:
+            if f["size"] > self.single_put_max:
+                out.append(ApiError(400, "too_large_for_batch", "upload it on its own"))
+                continue
+            expected = {k: f[k] for k in ("expected_version",) if k in f}
+            try:
+                out.append(
+                    self.initiate_upload(
+                        f["path"],
+                        f["size"],
+                        f.get("content_type", "application/octet-stream"),
+                        **expected,
+                    )
+                )
+            except ApiError as exc:
+                out.append(exc)
+        return out
+
+    def complete_upload_batch(self, uploads: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        with self._lock:
+            self.calls.append(("complete_upload_batch", len(uploads)))
+        out: list[RemoteFile | ApiError] = []
+        for u in uploads:
+            try:
+                out.append(
+                    self.complete_upload(u["upload_id"], u.get("parts"), sha256=u.get("sha256"))
+                )
+            except ApiError as exc:
+                out.append(exc)
+        return out
+
     def abort_upload(self, upload_id: str) -> None:
         with self._lock:
             self.calls.append(("abort_upload", upload_id))

@@ -9,7 +9,6 @@ engine needs from the outside world; nothing here knows about HTTP libraries or 
 from __future__ import annotations
 
 import base64
-import enum
 import json
 import logging
 import os
@@ -28,12 +27,10 @@ from tenacity.wait import wait_random_exponential
 from filevault_desktop.api.models import RemoteFile, UploadTicket
 from filevault_desktop.errors import (
     ApiError,
-    AuthError,
     ConflictError,
     FileVaultError,
     NetworkError,
     NotFoundError,
-    QuotaError,
 )
 from filevault_desktop.transfer.bandwidth import TokenBucket
 from filevault_desktop.transfer.errors import (
@@ -41,11 +38,10 @@ from filevault_desktop.transfer.errors import (
     PartUploadError,
     TransferCancelled,
     TransferError,
-    UnreadableFileError,
+    failure_reason,
 )
 from filevault_desktop.transfer.events import (
     Direction,
-    FailureReason,
     Subscriber,
     TransferEvent,
     TransferFailed,
@@ -58,9 +54,17 @@ from filevault_desktop.transfer.journal import (
     JournalEntry,
     UploadJournal,
 )
-from filevault_desktop.transfer.ports import Clock, PartSender, SystemClock, UploadApi
+from filevault_desktop.transfer.ports import (
+    UNSET,
+    Clock,
+    PartSender,
+    SystemClock,
+    Unset,
+    UploadApi,
+)
 from filevault_desktop.transfer.progress import DEFAULT_INTERVAL_S, ProgressMeter
 from filevault_desktop.transfer.reader import Interrupted, PartReader, SourceFile
+from filevault_desktop.transfer.small_files import SmallFileBatches, SmallUpload
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +78,6 @@ URL_REFRESH_MARGIN_S = 120.0
 _RESTART_CODES = frozenset(
     {"part_mismatch", "parts_missing", "part_size_mismatch", "not_uploaded", "size_mismatch"}
 )
-
-
-class _Unset(enum.Enum):
-    UNSET = "unset"
-
-
-UNSET = _Unset.UNSET
-"""``expected_version`` default: no check (``None`` means "the path must not exist yet")."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +273,7 @@ class UploadEngine:
         remote_path: str,
         *,
         content_type: str = OCTET_STREAM,
-        expected_version: str | _Unset | None = UNSET,
+        expected_version: str | Unset | None = UNSET,
         cancel: threading.Event | None = None,
         abort_on_cancel: bool = False,
         root: Path | None = None,
@@ -345,12 +341,41 @@ class UploadEngine:
                     Direction.UPLOAD,
                     shown,
                     remote_path,
-                    _reason(exc),
+                    failure_reason(exc),
                     exc.message,
                     resumable,
                 )
             )
             raise
+
+    def upload_small_files(
+        self, specs: list[SmallUpload], cancel: threading.Event | None = None
+    ) -> list[RemoteFile | FileVaultError]:
+        """Uploads many small files with two API calls per hundred (see ``small_files``);
+        one outcome per file, in order. Larger files among them go one by one."""
+        cancel = cancel or threading.Event()
+        batches = SmallFileBatches(
+            self._api,
+            self._sender,
+            self._pool,
+            self._clock,
+            attempts=self._retry.attempts,
+            wait=self._jitter,
+            bucket=lambda: self._bucket,
+            emit=self._emit,
+        )
+
+        def on_its_own(spec: SmallUpload) -> RemoteFile:
+            return self.upload_file(
+                spec.local_path,
+                spec.remote_path,
+                content_type=spec.content_type,
+                expected_version=spec.expected_version,
+                cancel=cancel,
+                root=spec.root,
+            )
+
+        return batches.upload(specs, cancel, on_its_own)
 
     # ----- session set-up -----
     def _open_session(
@@ -624,21 +649,3 @@ class UploadEngine:
             self._on_event(event)
         except Exception:  # a broken subscriber must not break the upload
             log.exception("transfer event subscriber failed on %r", event)
-
-
-def _reason(exc: FileVaultError) -> FailureReason:
-    kinds: list[tuple[type[FileVaultError], FailureReason]] = [
-        (TransferCancelled, FailureReason.CANCELLED),
-        (FileChangedError, FailureReason.FILE_CHANGED),
-        (UnreadableFileError, FailureReason.UNREADABLE),
-        (QuotaError, FailureReason.QUOTA),
-        (ConflictError, FailureReason.CONFLICT),
-        (AuthError, FailureReason.AUTH),
-        (NetworkError, FailureReason.NETWORK),
-    ]
-    for kind, reason in kinds:
-        if isinstance(exc, kind):
-            return reason
-    if isinstance(exc, PartUploadError) and exc.transient:
-        return FailureReason.NETWORK
-    return FailureReason.REFUSED

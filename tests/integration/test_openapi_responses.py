@@ -267,6 +267,40 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     me = api.call("GET", "/me", 200)
     assert me["used_bytes"] == len(b"hello world") + len(b"hello again, world") + 3
 
+    # --- previews (a text file has none), notifications and subscriptions
+    api.call("GET", f"/files/{first['file_id']}/preview", 404)
+    inbox = api.call("GET", "/notifications", 200, params={"limit": "10"})
+    assert set(inbox) == {"items", "cursor", "has_more"}
+    unknown = {"notification_ids": ["n" + "0" * 21]}
+    assert api.call("POST", "/notifications/ack", 200, json_body=unknown) == {"acknowledged": 0}
+    sub = api.call(
+        "POST",
+        "/notifications/subscriptions",
+        201,
+        json_body={"protocol": "email", "endpoint": "me@example.com"},
+    )
+    subs = api.call("GET", "/notifications/subscriptions", 200)["items"]
+    assert [s["subscription_id"] for s in subs] == [sub["subscription_id"]]
+    api.call("DELETE", f"/notifications/subscriptions/{sub['subscription_id']}", 204)
+
+    # --- a batch of small uploads: one item fine, one refused on its own
+    batch = api.call(
+        "POST",
+        "/upload-batches",
+        200,
+        json_body={"files": [{"path": "batch/a.txt", "size": 3}, {"path": "../x", "size": 1}]},
+    )["items"]
+    assert batch[1]["error"]["status"] == 400
+    ticket = batch[0]["upload"]
+    assert requests.put(ticket["parts"][0]["url"], data=b"abc", headers=OCTET, timeout=30).ok
+    done = api.call(
+        "POST",
+        "/upload-batches/complete",
+        200,
+        json_body={"uploads": [{"upload_id": ticket["upload_id"]}, {"upload_id": "nope"}]},
+    )["items"]
+    assert done[0]["file"]["path"] == "batch/a.txt" and done[1]["error"]["status"] == 400
+
     # Every documented operation was exercised at least once.
     operations = {op for op, _ in api.seen | public.seen}
     assert operations == {r.operation for r in ROUTES}

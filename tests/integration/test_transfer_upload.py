@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
-from filevault_desktop.errors import ConflictError, QuotaError
+from filevault_desktop.errors import ApiError, ConflictError, QuotaError
 from filevault_desktop.service import FileVaultService
 from filevault_desktop.transfer import (
     FileChangedError,
@@ -29,7 +29,7 @@ from filevault_desktop.transfer import (
 )
 from filevault_desktop.transfer.http import RequestsPartSender
 from filevault_desktop.transfer.ports import PartSender, Readable
-from tests.integration.helpers import download_bytes
+from tests.integration.helpers import download_bytes, upload_bytes
 from tests.integration.stack import MiB, RunningStack
 
 
@@ -72,10 +72,22 @@ class SpyApi:
         return self.api.part_urls(upload_id, part_numbers)
 
     def complete_upload(
-        self, upload_id: str, parts: list[dict[str, Any]] | None = None
+        self,
+        upload_id: str,
+        parts: list[dict[str, Any]] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> RemoteFile:
         self.calls.append(("complete_upload", upload_id))
-        return self.api.complete_upload(upload_id, parts)
+        return self.api.complete_upload(upload_id, parts, sha256=sha256)
+
+    def initiate_upload_batch(self, files: list[dict[str, Any]]) -> list[UploadTicket | ApiError]:
+        self.calls.append(("initiate_upload_batch", len(files)))
+        return self.api.initiate_upload_batch(files)
+
+    def complete_upload_batch(self, uploads: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        self.calls.append(("complete_upload_batch", len(uploads)))
+        return self.api.complete_upload_batch(uploads)
 
     def abort_upload(self, upload_id: str) -> None:
         self.calls.append(("abort_upload", upload_id))
@@ -305,3 +317,38 @@ def test_resume_after_kill_9(make_user, stack: RunningStack, tmp_path: Path) -> 
     assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
     assert journal.entries() == []
     journal.close()
+
+
+def test_small_files_go_in_batches(make_user, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from filevault_desktop.transfer.small_files import SmallUpload
+
+    svc, _, _ = make_user()
+    folder = tmp_path / "many"
+    folder.mkdir()
+    specs = []
+    for n in range(130):
+        path, _ = _file(folder, f"{n:03d}.txt", 2000 + n)
+        specs.append(SmallUpload(path, f"batch/{n:03d}.txt", root=folder))
+    big, big_data = _file(folder, "big.bin", 3 * MiB)  # above the single PUT: on its own
+    specs.append(SmallUpload(big, "batch/big.bin", root=folder))
+    upload_bytes(svc, "batch/taken.txt", b"first")
+    taken, _ = _file(folder, "taken.txt", 10)
+    specs.append(SmallUpload(taken, "batch/taken.txt", expected_version=None, root=folder))
+    spy = SpyApi(svc)
+    journal = UploadJournal(tmp_path / "j.sqlite3")
+    with UploadEngine(spy, RequestsPartSender(pool_size=8), journal, workers=8) as engine:
+        results = engine.upload_small_files(specs)
+    journal.close()
+    assert isinstance(results[-1], ConflictError)
+    assert all(not isinstance(r, Exception) for r in results[:-1]), results
+    assert [n for c, n in spy.calls if c == "initiate_upload_batch"] == [100, 31]
+    assert [n for c, n in spy.calls if c == "complete_upload_batch"] == [100, 30]
+    listed = {f.path: f for f in svc.api.list_files("batch/")}
+    assert len(listed) == 132
+    some = specs[7]
+    assert (
+        listed[some.remote_path].sha256 == hashlib.sha256(some.local_path.read_bytes()).hexdigest()
+    )
+    assert download_bytes(svc, listed["batch/big.bin"].file_id) == big_data
+    feed = svc.api.changes(None)
+    assert [c.seq for c in feed.changes] == list(range(1, len(feed.changes) + 1))

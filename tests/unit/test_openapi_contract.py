@@ -23,9 +23,13 @@ BODIES: dict[str, type[BaseModel]] = {
     "initiate_upload": inputs.InitiateUpload,
     "upload_part_urls": inputs.PartNumbers,
     "complete_upload": inputs.CompleteUpload,
+    "initiate_upload_batch": inputs.InitiateBatch,
+    "complete_upload_batch": inputs.CompleteBatch,
     "move_file": inputs.MoveFile,
     "restore_from_trash": inputs.RestoreFromTrash,
     "create_share": inputs.CreateShare,
+    "ack_notifications": inputs.AckNotifications,
+    "create_subscription": inputs.CreateSubscription,
 }
 
 
@@ -161,3 +165,13 @@ def test_patterns_compile_in_python(spec: dict[str, Any]) -> None:
     assert found
     for pattern in found:
         re.compile(pattern)
+
+
+def test_batch_items_document_the_one_file_bodies(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    item = schemas["CompleteBatch"]["properties"]["uploads"]["items"]
+    assert set(item["properties"]) == set(inputs.CompleteBatchItem.model_fields)
+    limit = inputs.InitiateBatch.model_fields["files"].metadata
+    assert schemas["InitiateBatch"]["properties"]["files"]["maxItems"] == max(
+        getattr(m, "max_length", 0) or 0 for m in limit
+    )

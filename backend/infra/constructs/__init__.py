@@ -1,0 +1,1 @@
+"""Reusable constructs; the stacks in ``backend.infra.stacks`` only compose these."""

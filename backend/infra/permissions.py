@@ -1,0 +1,118 @@
+"""What each Lambda may do, as exact actions on named targets (the stacks map targets to ARNs).
+
+API groups: derived from the calls the group's logic makes (``backend/logic``, ``backend/data``).
+Workflow and event Lambdas: from the grants ``backend/workflows/definitions.py`` declares.
+A route group missing here fails the infra tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final
+
+from backend.workflows.definitions import Grant, Resource
+
+
+class Target(StrEnum):
+    TABLE = "table"
+    SHARE_INDEX = "share_index"  # the share-token GSI only
+    UPLOAD_OBJECTS = "upload_objects"  # users/* in the upload bucket
+    PROCESSED_OBJECTS = "processed_objects"  # users/* in the processed bucket
+    ANALYTICS_OBJECTS = "analytics_objects"  # the analytics event prefix
+    TOPIC = "topic"  # the user-notifications topic
+    SHARE_LIFECYCLE = "share_lifecycle"  # the share lifecycle state machine
+    WATERMARK = "watermark"  # the watermarking Object Lambda access point (+ its function)
+    WATERMARK_RESPONSE = "watermark_response"  # the Object Lambda answering its requests
+
+
+TABLE_READ: Final = ("dynamodb:GetItem", "dynamodb:Query")
+# Transactions need the action of every item they touch (Put, Update, Delete, ConditionCheck).
+TABLE_WRITE: Final = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+Access = Mapping[Target, tuple[str, ...]]
+
+ACCESS: Final[Mapping[str, Access]] = {
+    "uploads": {
+        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.UPLOAD_OBJECTS: (
+            # PutObject covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+        ),
+    },
+    "files": {
+        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.UPLOAD_OBJECTS: ("s3:GetObject",),
+        Target.PROCESSED_OBJECTS: ("s3:GetObject",),  # previews and thumbnails
+    },
+    "shares": {
+        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.SHARE_LIFECYCLE: ("states:StartExecution",),  # the expiry reminder
+    },
+    # The unauthenticated share resolver: find by token, count the download, sign one GET.
+    "public": {
+        Target.TABLE: ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        Target.SHARE_INDEX: ("dynamodb:Query",),
+        Target.UPLOAD_OBJECTS: ("s3:GetObject",),
+        Target.TOPIC: ("sns:Publish",),  # "your link was opened"
+        Target.WATERMARK: ("s3-object-lambda:GetObject",),
+    },
+    "account": {Target.TABLE: ("dynamodb:GetItem", "dynamodb:PutItem")},
+    "notifications": {
+        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.TOPIC: ("sns:Subscribe", "sns:Unsubscribe"),
+    },
+}
+
+# KMS use through S3 (SSE-KMS objects), DynamoDB (the CMK table) and SNS (the CMK topic).
+KMS_DATA_ACTIONS: Final = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+)
+
+_RESOURCE_TARGET: Final = {
+    Resource.METADATA_TABLE: Target.TABLE,
+    Resource.UPLOAD_BUCKET: Target.UPLOAD_OBJECTS,
+    Resource.PROCESSED_BUCKET: Target.PROCESSED_OBJECTS,
+    Resource.ANALYTICS_BUCKET: Target.ANALYTICS_OBJECTS,
+    Resource.NOTIFICATIONS_TOPIC: Target.TOPIC,
+    Resource.SHARE_LIFECYCLE_STATE_MACHINE: Target.SHARE_LIFECYCLE,
+}
+_S3_ACCESS: Final = {
+    "read": ("s3:GetObject",),
+    "write": ("s3:PutObject",),
+    "read_write": ("s3:GetObject", "s3:PutObject"),
+}
+_TABLE_ACCESS: Final = {
+    "read": TABLE_READ,
+    "write": TABLE_WRITE,
+    "read_write": TABLE_READ + TABLE_WRITE,
+}
+
+
+def access_of(grants: tuple[Grant, ...]) -> dict[Target, tuple[str, ...]]:
+    """The exact actions for the grants a workflow step or event handler declares."""
+    out: dict[Target, tuple[str, ...]] = {}
+    for grant in grants:
+        target = _RESOURCE_TARGET[grant.resource]
+        if target is Target.TABLE:
+            actions = _TABLE_ACCESS[grant.access]
+        elif target is Target.TOPIC:
+            actions = ("sns:Publish",)
+        elif target is Target.SHARE_LIFECYCLE:
+            actions = ("states:StartExecution",)
+        else:
+            actions = _S3_ACCESS[grant.access]
+        out[target] = tuple(dict.fromkeys(out.get(target, ()) + actions))
+    return out

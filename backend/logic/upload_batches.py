@@ -1,0 +1,201 @@
+"""Uploads of many small files in one round trip each way: initiate and complete in batches.
+
+One request starts up to 100 single-PUT uploads (one quota read, one batched existence check,
+batched session writes) and one request completes them (a handful of transactions instead of
+one per file). Each item succeeds or fails on its own; an item's error is the error the
+one-file operation would have answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from backend.data import keys
+from backend.data.metadata import Mutation
+from backend.data.records import FileRecord, Profile, UploadRecord, UploadStatus
+from backend.errors import ApiError, BadRequest, Conflict, NotFound, QuotaExceeded
+from backend.logic.context import Caller, Services
+from backend.logic.inputs import CompleteUpload, InitiateUpload
+from backend.logic.uploads import (
+    UploadTicket,
+    already_completed,
+    check_quota,
+    drop_loser,
+    new_upload,
+    stored_etag,
+    ticket_for,
+    version_mutation,
+)
+
+MAX_BATCH = 100
+# A file's version takes five transaction items (file, path, version, session, change) and
+# the profile one more: 19 files fill a transaction within DynamoDB's 100-item limit.
+FILES_PER_TRANSACTION = 19
+# S3 checks of a batch's objects run side by side: they are round trips, not work.
+_S3_CONCURRENCY = 8
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CompleteItem:
+    upload_id: str
+    body: CompleteUpload
+
+
+def initiate_batch(
+    svc: Services, caller: Caller, items: list[InitiateUpload | ApiError]
+) -> list[UploadTicket | ApiError]:
+    store, user = svc.store, caller.user_id
+    profile = store.profile(user)
+    wanted = [item.path for item in items if isinstance(item, InitiateUpload)]
+    existing = store.get_many(FileRecord, [keys.path(user, path) for path in wanted])
+    now = svc.now_ms()
+    seen: set[str] = set()
+    reserved = 0
+    out: list[UploadTicket | ApiError] = []
+    sessions: list[UploadRecord] = []
+    for item in items:
+        if isinstance(item, ApiError):
+            out.append(item)
+            continue
+        try:
+            if item.size > svc.config.single_put_max:
+                raise BadRequest(
+                    f"'{item.path}' is too large for a batch; upload it on its own",
+                    code="too_large_for_batch",
+                )
+            if item.path in seen:
+                raise BadRequest(f"'{item.path}' appears twice in the batch", code="duplicate")
+            # The batch's earlier items count against the quota too.
+            check_quota(_with_used(profile, reserved), item.size)
+            upload = new_upload(svc, caller, item, existing.get(keys.path(user, item.path)), now)
+        except ApiError as exc:
+            out.append(exc)
+            continue
+        seen.add(item.path)
+        reserved += item.size
+        sessions.append(upload)
+        out.append(ticket_for(svc, upload, now))
+    store.put_many_plain(
+        [(keys.upload(user, u.upload_id), u, u.expires_at // 1000) for u in sessions]
+    )
+    return out
+
+
+def _with_used(profile: Profile, extra: int) -> Profile:
+    return Profile(profile.user_id, profile.quota_bytes, profile.used_bytes + extra, profile.seq)
+
+
+def complete_batch(
+    svc: Services, caller: Caller, items: list[CompleteItem | ApiError]
+) -> list[FileRecord | ApiError]:
+    store, user = svc.store, caller.user_id
+    ids = [item.upload_id for item in items if isinstance(item, CompleteItem)]
+    sessions = store.get_many(UploadRecord, [keys.upload(user, i) for i in ids])
+    out: list[FileRecord | ApiError | None] = [None] * len(items)
+    checks: list[tuple[int, UploadRecord, CompleteUpload]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, ApiError):
+            out[index] = item
+            continue
+        upload = sessions.get(keys.upload(user, item.upload_id))
+        if upload is None:
+            out[index] = NotFound("no such upload")
+        elif upload.status is UploadStatus.COMPLETED:
+            out[index] = _outcome(partial(already_completed, svc, caller, upload))
+        else:
+            checks.append((index, upload, item.body))
+
+    def check(entry: tuple[int, UploadRecord, CompleteUpload]) -> str | ApiError:
+        _, upload, body = entry
+        return _outcome(lambda: stored_etag(svc, upload, body))
+
+    with ThreadPoolExecutor(_S3_CONCURRENCY) as pool:
+        etags = list(pool.map(check, checks))
+    ready: list[tuple[int, UploadRecord, str, str | None]] = []
+    for (index, upload, body), etag in zip(checks, etags, strict=True):
+        if isinstance(etag, ApiError):
+            out[index] = etag
+        else:
+            ready.append((index, upload, etag, body.sha256))
+    for start in range(0, len(ready), FILES_PER_TRANSACTION):
+        for index, result in _commit_group(
+            svc, caller, ready[start : start + FILES_PER_TRANSACTION]
+        ):
+            out[index] = result
+    return [r if r is not None else ApiError("not processed") for r in out]
+
+
+def _commit_group(
+    svc: Services, caller: Caller, group: list[tuple[int, UploadRecord, str, str | None]]
+) -> list[tuple[int, FileRecord | ApiError]]:
+    """Commits the group in one transaction; if any file in it conflicts (or the quota would
+    overflow), commits them one by one so only the files at fault fail."""
+    store, user = svc.store, caller.user_id
+    records: list[FileRecord] = []
+
+    def build(profile: Profile) -> Mutation:
+        now = svc.now_ms()
+        current = store.get_many(FileRecord, [keys.file(user, g[1].file_id) for g in group])
+        combined = Mutation()
+        records.clear()
+        for _, upload, etag, sha in group:
+            record, one = version_mutation(
+                svc,
+                caller,
+                upload,
+                etag,
+                sha,
+                now,
+                current.get(keys.file(user, upload.file_id)),
+                read_current=False,
+            )
+            records.append(record)
+            combined.items.extend(one.items)
+            assert one.change is not None
+            combined.more_changes.append(one.change)
+            combined.used_delta += one.used_delta
+        return combined
+
+    if len(group) > 1:
+        try:
+            store.commit(user, build)
+        except (Conflict, QuotaExceeded):
+            pass
+        else:
+            return [(index, record) for (index, *_), record in zip(group, records, strict=True)]
+    return [
+        (index, _commit_one(svc, caller, upload, etag, sha)) for index, upload, etag, sha in group
+    ]
+
+
+def _commit_one(
+    svc: Services, caller: Caller, upload: UploadRecord, etag: str, sha256: str | None
+) -> FileRecord | ApiError:
+    single: list[FileRecord] = []
+
+    def build(profile: Profile) -> Mutation:
+        record, mutation = version_mutation(svc, caller, upload, etag, sha256, svc.now_ms())
+        single[:] = [record]
+        return mutation
+
+    try:
+        svc.store.commit(caller.user_id, build)
+    except Conflict as exc:
+        drop_loser(svc, caller, upload)
+        return exc
+    except ApiError as exc:
+        return exc
+    return single[0]
+
+
+def _outcome(call: Callable[[], T]) -> T | ApiError:
+    try:
+        return call()
+    except ApiError as exc:
+        return exc

@@ -1,0 +1,8 @@
+"""Upload workflow step: `processing.record_result` (upload_processing.asl.json)."""
+
+from __future__ import annotations
+
+from backend.logic import processing
+from backend.workflows.runtime import step
+
+handler = step(processing.record_result)

@@ -1,0 +1,164 @@
+"""Runs a plan: one action at a time, each committed to the index only once it succeeded.
+
+A failed action never stops the others, but it does stop the later actions of its own group
+(one logical file). Outcomes other than DONE mean "plan again": the engine rescans, drains the
+change feed and replans, which is how a server ``ConflictError`` (someone else wrote first)
+turns into a conflicted copy instead of an overwrite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from filevault_desktop.errors import ConflictError, FileVaultError, NetworkError, NotFoundError
+from filevault_desktop.sync.errors import LocalChanged
+from filevault_desktop.sync.index import SyncIndex
+from filevault_desktop.sync.localfs import LocalFs
+from filevault_desktop.sync.models import (
+    Action,
+    ActionResult,
+    BaseEntry,
+    CommitBase,
+    ConflictCopy,
+    Download,
+    ForgetBase,
+    LocalMove,
+    LocalTrash,
+    Outcome,
+    Plan,
+    RemoteMove,
+    RemoteTrash,
+    Upload,
+)
+from filevault_desktop.sync.ports import RemotePort
+from filevault_desktop.sync.remote_root import RemoteRoot
+from filevault_desktop.sync.scanner import sha256_file
+from filevault_desktop.transfer.errors import FileChangedError
+
+
+class Executor:
+    def __init__(
+        self,
+        fs: LocalFs,
+        remote: RemotePort,
+        index: SyncIndex,
+        root: RemoteRoot,
+        *,
+        on_result: Callable[[ActionResult], None] | None = None,
+    ) -> None:
+        self.fs = fs
+        self.remote = remote
+        self.index = index
+        self.root = root
+        self._on_result = on_result or (lambda result: None)
+
+    def run(self, plan: Plan, cancel: threading.Event | None = None) -> tuple[ActionResult, ...]:
+        failed_groups: set[int] = set()
+        results = []
+        for action in plan.actions:
+            if cancel is not None and cancel.is_set():
+                break
+            if action.group in failed_groups:
+                result = ActionResult(action, Outcome.SKIPPED)
+            else:
+                result = self._run_one(action)
+                if result.outcome is not Outcome.DONE:
+                    failed_groups.add(action.group)
+            results.append(result)
+            self._on_result(result)
+        return tuple(results)
+
+    def _run_one(self, action: Action) -> ActionResult:
+        try:
+            sent = self._apply(action)
+        except (LocalChanged, FileChangedError) as exc:
+            return ActionResult(action, Outcome.DEFERRED, exc.message)
+        except ConflictError as exc:
+            return ActionResult(action, Outcome.CONFLICT, exc.message)
+        except NotFoundError as exc:
+            return ActionResult(action, Outcome.GONE, exc.message)
+        except NetworkError as exc:
+            return ActionResult(action, Outcome.RETRY, exc.message)
+        except FileVaultError as exc:
+            return ActionResult(action, Outcome.FAILED, exc.message)
+        except OSError as exc:  # unreadable file, refused name, full disk: report, go on
+            return ActionResult(action, Outcome.FAILED, f"{exc.strerror or exc}")
+        return ActionResult(action, Outcome.DONE, bytes=sent)
+
+    def _apply(self, action: Action) -> int:
+        """Performs ``action``; returns the bytes it transferred."""
+        match action:
+            case Upload():
+                return self._upload(action)
+            case Download():
+                return self._download(action)
+            case LocalMove():
+                self.fs.move(action.src, action.dst, action.fp)
+            case RemoteMove():
+                moved = self.remote.move(
+                    action.file_id, self.root.full(action.dst), action.expected_version
+                )
+                self.index.record(put_remote=moved)
+            case LocalTrash():
+                self.fs.trash(action.local_path, action.fp)
+                self.index.record(forget=[action.file_id])
+            case RemoteTrash():
+                if self.fs.stat(action.local_path) is not None:
+                    raise LocalChanged(f"'{action.local_path}' is back")
+                with contextlib.suppress(NotFoundError):  # already gone is what we wanted
+                    self.remote.trash(action.file_id, action.expected_version)
+                self.index.record(forget=[action.file_id], drop_remote=action.file_id)
+            case ConflictCopy():
+                # forget first: a crash after the rename but before a later commit would
+                # otherwise make the renamed copy look like a user's move of the tracked file
+                if not action.fp.same_file(self.fs.stat(action.src)):
+                    raise LocalChanged(f"'{action.src}' changed since it was scanned")
+                if action.forget_file_id is not None:
+                    self.index.record(forget=[action.forget_file_id])
+                self.fs.move(action.src, action.dst, action.fp)
+            case CommitBase():
+                self.index.record(put_base=action.entry)
+            case ForgetBase():
+                self.index.record(forget=[action.file_id])
+        return 0
+
+    def _upload(self, a: Upload) -> int:
+        if not a.fp.same_file(self.fs.stat(a.local_path)):
+            raise LocalChanged(f"'{a.local_path}' changed since it was scanned")
+        self.fs.self_writes.note(self.fs.abs(a.local_path))
+        entry = self.remote.upload(
+            self.fs.abs(a.local_path), self.root.full(a.remote_path), a.expected_version
+        )
+        # the server's hash is of the bytes it got, which may be newer than the scan's: then
+        # the next scan sees a fingerprint change, hashes again, and uploads again if needed
+        base = BaseEntry(
+            entry.file_id,
+            a.local_path,
+            self.root.rel(entry.path) or a.remote_path,
+            entry.version_id,
+            entry.sha256 or a.sha256,
+            a.fp,
+        )
+        forget = [a.replaces_file_id] if a.replaces_file_id else []
+        self.index.record(put_base=base, forget=forget, put_remote=entry)
+        return entry.size
+
+    def _download(self, a: Download) -> int:
+        self.fs.check_target(a.local_path, a.replace)  # before spending the transfer
+        temp = self.fs.temp_for(a.local_path)
+        try:
+            got = self.remote.download(a.file_id, temp)
+            sha = sha256_file(temp)
+            if got.version_id != a.version_id or (a.sha256 is not None and sha != a.sha256):
+                raise LocalChanged(f"'{a.remote_path}' changed on the server meanwhile")
+            fp = self.fs.place(temp, a.local_path, a.replace)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        got = replace(got, sha256=got.sha256 or sha)
+        base = BaseEntry(a.file_id, a.local_path, a.remote_path, got.version_id, sha, fp)
+        self.index.record(put_base=base, put_remote=got)
+        return got.size

@@ -1,0 +1,165 @@
+"""Small files in batches: two API calls per hundred files, each file still on its own."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from filevault_desktop.api.models import RemoteFile
+from filevault_desktop.errors import ConflictError, FileVaultError, NetworkError
+from filevault_desktop.transfer import (
+    RetryPolicy,
+    SymlinkRefusedError,
+    TransferEvent,
+    TransferFailed,
+    TransferFinished,
+    TransferStarted,
+    UnreadableFileError,
+    UploadEngine,
+    UploadJournal,
+)
+from filevault_desktop.transfer.errors import FileChangedError
+from filevault_desktop.transfer.small_files import SmallUpload
+from filevault_desktop.transfer.testing import FakeUploadServer, ManualClock, PutRecord
+
+
+@pytest.fixture
+def server() -> FakeUploadServer:
+    return FakeUploadServer(part_size=1024, single_put_max=4096, clock=ManualClock())
+
+
+@pytest.fixture
+def events() -> list[TransferEvent]:
+    return []
+
+
+@pytest.fixture
+def engine(
+    tmp_path: Path, server: FakeUploadServer, events: list[TransferEvent]
+) -> Iterator[UploadEngine]:
+    journal = UploadJournal(tmp_path / "journal.sqlite3")
+    retry = RetryPolicy(attempts=3, initial_s=0.001, max_wait_s=0.002)
+    with UploadEngine(
+        server, server, journal, workers=4, clock=server.clock, on_event=events.append, retry=retry
+    ) as e:
+        yield e
+    journal.close()
+
+
+def _files(folder: Path, count: int, size: int = 100) -> list[SmallUpload]:
+    folder.mkdir(exist_ok=True)
+    specs = []
+    for n in range(count):
+        path = folder / f"f{n:04d}.bin"
+        path.write_bytes(os.urandom(size))
+        specs.append(SmallUpload(path, f"small/{path.name}", root=folder))
+    return specs
+
+
+def test_many_files_take_two_calls_per_hundred(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine, events: list[TransferEvent]
+) -> None:
+    specs = _files(tmp_path / "src", 250)
+    results = engine.upload_small_files(specs)
+    assert all(isinstance(r, RemoteFile) for r in results)
+    assert [r.path for r in results if isinstance(r, RemoteFile)] == [s.remote_path for s in specs]
+    assert server.calls_named("initiate_upload_batch") == [100, 100, 50]
+    assert server.calls_named("complete_upload_batch") == [100, 100, 50]
+    for spec in specs:
+        assert server.files[spec.remote_path] == spec.local_path.read_bytes()
+    first = results[0]
+    assert isinstance(first, RemoteFile)
+    assert first.sha256 == hashlib.sha256(specs[0].local_path.read_bytes()).hexdigest()
+    started = [e for e in events if isinstance(e, TransferStarted)]
+    finished = [e for e in events if isinstance(e, TransferFinished)]
+    assert len(started) == len(finished) == 250
+    assert all(p.sha256_b64 for p in server.puts)  # each PUT carries its checksum
+
+
+def test_each_file_fails_on_its_own(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine, events: list[TransferEvent]
+) -> None:
+    src = tmp_path / "src"
+    specs = _files(src, 3)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for upload")
+    (src / "link.txt").symlink_to(outside)
+    unreadable = src / "locked.bin"
+    unreadable.write_bytes(b"x")
+    unreadable.chmod(0)
+    bigger = src / "bigger.bin"  # above the server's single PUT: goes alone, as multipart
+    bigger.write_bytes(os.urandom(10_000))
+    engine.upload_small_files([SmallUpload(specs[0].local_path, "small/taken.bin")])
+    specs += [
+        SmallUpload(src / "link.txt", "small/link.txt", root=src),
+        SmallUpload(unreadable, "small/locked.bin", root=src),
+        SmallUpload(bigger, "small/bigger.bin", root=src),
+        SmallUpload(specs[1].local_path, "small/taken.bin", expected_version=None, root=src),
+    ]
+    results = engine.upload_small_files(specs)
+    assert [type(r) for r in results] == [
+        RemoteFile,
+        RemoteFile,
+        RemoteFile,
+        SymlinkRefusedError,
+        UnreadableFileError if os.geteuid() != 0 else RemoteFile,  # root reads anything
+        RemoteFile,
+        ConflictError,
+    ]
+    assert server.files["small/bigger.bin"] == bigger.read_bytes()
+    assert server.calls_named("initiate_upload")  # bigger.bin went the one-file way
+    failed = {e.remote_path for e in events if isinstance(e, TransferFailed)}
+    assert {"small/link.txt", "small/taken.bin"} <= failed  # every failure is reported
+
+
+def test_transient_put_errors_are_retried(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    specs = _files(tmp_path / "src", 5)
+    failed_once: set[str] = set()
+
+    def drop(record: PutRecord) -> None:
+        if record.upload_id not in failed_once:  # every file's first PUT is cut
+            failed_once.add(record.upload_id)
+            raise NetworkError("connection reset")
+
+    server.before_put = drop
+    results = engine.upload_small_files(specs)
+    assert all(isinstance(r, RemoteFile) for r in results), results
+    assert len(server.puts) == 10
+
+
+def test_a_file_changed_while_sent_is_not_completed(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    specs = _files(tmp_path / "src", 3)
+    victim = specs[1]
+
+    def edit(record: PutRecord) -> None:
+        upload = server.uploads[record.upload_id]
+        if upload.path == victim.remote_path:
+            with victim.local_path.open("ab") as f:
+                f.write(b"edited meanwhile")
+
+    server.before_put = edit
+    results = engine.upload_small_files(specs)
+    assert isinstance(results[1], FileChangedError)
+    assert victim.remote_path not in server.files
+    assert isinstance(results[0], RemoteFile) and isinstance(results[2], RemoteFile)
+    assert server.calls_named("abort_upload")  # its session was given back
+
+
+def test_cancel_before_start_sends_nothing(
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    results = engine.upload_small_files(_files(tmp_path / "src", 3), cancel)
+    assert all(isinstance(r, FileVaultError) for r in results)
+    assert server.puts == []
