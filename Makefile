@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := local,infra,dev
+EXTRAS := local,infra,gui,dev
 
 .PHONY: run test lint typecheck unit integration bench stack clean
 
@@ -40,8 +40,21 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
 ## Benchmarks (not part of `make test`); results land in bench-results/.
-bench: $(STAMP)
-	$(BIN)/pytest tests/benchmarks -s -p no:randomly --timeout 3600
+## Installs its peers first: Debian's rclone, and awscli in its own venv (.venv-peers) so its
+## pinned botocore never touches the project's. FILEVAULT_BENCH_SCALE=0.05 for a smoke run.
+PEERS_VENV := .venv-peers
+AWSCLI     := $(PEERS_VENV)/bin/aws
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(AWSCLI):
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet awscli
+
+bench: $(STAMP) $(AWSCLI)
+	command -v rclone >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y rclone; }
+	FILEVAULT_BENCH_AWS=$(AWSCLI) FILEVAULT_BENCH_RCLONE="$$(command -v rclone)" \
+		$(BIN)/pytest tests/benchmarks -s -p no:randomly --timeout 28800
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache bench-results

@@ -26,6 +26,9 @@ ENV_SHARE_REMINDER_LEAD_S: Final = "FILEVAULT_SHARE_REMINDER_LEAD_SECONDS"
 
 ADMINS_GROUP: Final = "admins"
 
+# Every object the API writes lives under this prefix; only those start the upload workflow.
+USER_OBJECTS_PREFIX: Final = "users/"
+
 # Metadata table key schema (single-table design; see backend/data/keys.py).
 PK: Final = "pk"
 SK: Final = "sk"

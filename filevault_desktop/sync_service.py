@@ -187,9 +187,18 @@ class SyncService:
                     reports.append(FolderReport(folder, None, message))
         return reports
 
-    def run(self, stop: threading.Event, on_event: FolderEvent | None = None) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        on_event: FolderEvent | None = None,
+        *,
+        allow_mass_delete: bool = False,
+    ) -> None:
         """Watches and syncs every folder until ``stop`` is set (``sync run``, the app)."""
         with self.engines(on_event) as engines:
+            if allow_mass_delete:
+                for _, engine in engines:
+                    engine.allow_mass_delete()
             threads = [
                 threading.Thread(
                     target=engine.run, args=(stop,), name=f"sync-{folder.folder_id}", daemon=True

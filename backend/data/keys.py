@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from backend import naming
+
 PROFILE = "PROFILE"
 
 
@@ -108,4 +110,4 @@ def share_token_key(token: str) -> str:
 
 def blob_key(user_id: str, file_id: str, version_id: str) -> str:
     """S3 key of a version's bytes: addressed by file id, so renames never move bytes."""
-    return f"users/{user_id}/blobs/{file_id}/{version_id}"
+    return f"{naming.USER_OBJECTS_PREFIX}{user_id}/blobs/{file_id}/{version_id}"

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,11 @@ def _alive(pid: int) -> bool:
 
 def write_items(items: list[dict[str, Any]], path: Path) -> int:
     """One DynamoDB-JSON item per line, replacing the file atomically."""
-    lines = [json.dumps(item, separators=(",", ":")) for item in items]
+    return write_lines([json.dumps(item, separators=(",", ":")) for item in items], path)
+
+
+def write_lines(lines: list[str], path: Path) -> int:
+    """Already serialized items, one per line, replacing the file atomically."""
     write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))
     return len(lines)
 
@@ -116,14 +121,32 @@ def load_table(db: DynamoDBClient, table: str, path: Path) -> int:
 
 
 class Snapshotter:
-    """Writes a snapshot soon after changes, at most once per ``interval_s``."""
+    """Writes a snapshot soon after a change, and at shutdown.
 
-    def __init__(self, snapshot: Callable[[], None], interval_s: float = 0.5) -> None:
+    The first change after a quiet spell is written ``settle_s`` later (coalescing its
+    burst); while changes keep coming, snapshots start at most once per ``interval_s``, so a
+    change is on disk within about ``interval_s`` (plus the time a snapshot takes). The
+    callback gets ``full``: True at shutdown and every ``full_every_s`` (a snapshot that may
+    re-serialize only what changed is then rebuilt from scratch).
+    """
+
+    def __init__(
+        self,
+        snapshot: Callable[[bool], None],
+        *,
+        settle_s: float = 0.5,
+        interval_s: float = 1.0,
+        full_every_s: float = 60.0,
+    ) -> None:
         self._snapshot = snapshot
+        self._settle = settle_s
         self._interval = interval_s
+        self._full_every = full_every_s
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._last_start = -interval_s
+        self._last_full = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="snapshotter", daemon=True)
 
     def start(self) -> None:
@@ -132,19 +155,26 @@ class Snapshotter:
     def mark_dirty(self) -> None:
         self._dirty.set()
 
-    def flush(self) -> None:
+    def flush(self, *, full: bool = False) -> None:
         with self._lock:
             self._dirty.clear()
-            self._snapshot()
+            now = time.monotonic()
+            self._last_start = now
+            if full or now - self._last_full >= self._full_every:
+                full, self._last_full = True, now
+            self._snapshot(full)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             if self._dirty.wait(timeout=0.5) and not self._stop.is_set():
-                self._stop.wait(self._interval)  # coalesce a burst of writes
+                # Coalesce: let a burst settle, and never start sooner than interval_s after
+                # the previous snapshot started.
+                since = time.monotonic() - self._last_start
+                self._stop.wait(max(self._settle, self._interval - since))
                 self.flush()
 
     def stop(self) -> None:
         self._stop.set()
         self._dirty.set()
         self._thread.join(timeout=10)
-        self.flush()
+        self.flush(full=True)

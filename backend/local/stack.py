@@ -28,7 +28,8 @@ from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
 from backend.local.gateway import ApiGateway, JwtAuthorizer
-from backend.local.moto_dynamodb import dump_items
+from backend.local.inprocess import InProcess
+from backend.local.moto_dynamodb import TableSnapshot
 from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.local.persistence import (
     Snapshotter,
@@ -36,7 +37,7 @@ from backend.local.persistence import (
     StackState,
     load_table,
     read_json,
-    write_items,
+    write_lines,
 )
 from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
 from backend.local.sigv4 import SigV4Verifier
@@ -130,6 +131,7 @@ class LocalStack:
         self._state = StackState(data_dir)
         self._servers: list[BaseWSGIServer] = []
         self._snapshotter: Snapshotter | None = None
+        self._cognito_saved = b""
         self.profile: LocalProfile | None = None
 
     # ----- lifecycle -----
@@ -152,7 +154,8 @@ class LocalStack:
         jwk = self._signing_key()
         jwks = public_jwks(jwk)
         cognito = LocalCognito(self.region, jwk)
-        snapshotter = Snapshotter(lambda: self._snapshot(identity, cognito))
+        table = TableSnapshot(ACCOUNT_ID, self.region, self._names(identity)["table"])
+        snapshotter = Snapshotter(lambda full: self._snapshot(table, cognito, full))
         objects = ObjectStore(self.data_dir / "s3", min_part_size=self.min_part_size)
         lambdas = LambdaFunctions(self.region)
         s3_app = S3App(objects)
@@ -168,9 +171,12 @@ class LocalStack:
         aws_server, _ = _serve(LOOPBACK, self.aws_port, front, "aws-endpoint")
         self._servers.append(aws_server)
         aws_url = self._aws_url = f"http://{LOOPBACK}:{aws_server.server_port}"
-        session = self._session(identity)
+        # The stack's own clients (provisioning, the API handlers, workflow steps, moto's Task
+        # states) reach the endpoint's app without a socket; the requests are the same, signed.
+        internal = InProcess(front, aws_url)
+        session = internal.attach_session(self._session(identity))
         names = self._names(identity)
-        install_moto_stepfunctions(aws_url, identity.access_key, identity.secret_key)
+        install_moto_stepfunctions(aws_url, identity.access_key, identity.secret_key, internal)
         flow_names = WorkflowNames(
             prefix=f"filevault-{identity.stack_id}",
             region=self.region,
@@ -362,11 +368,13 @@ class LocalStack:
             events=events,
         )
 
-    def _snapshot(self, identity: StackIdentity, cognito: LocalCognito) -> None:
-        items = dump_items(ACCOUNT_ID, self.region, self._names(identity)["table"])
-        write_items(items, self._state.state_dir / "dynamodb.jsonl")
+    def _snapshot(self, table: TableSnapshot, cognito: LocalCognito, full: bool) -> None:
+        write_lines(table.lines(full=full), self._state.state_dir / "dynamodb.jsonl")
         users = LocalCognito.dump(cognito.export_users(self._pool_id))
-        write_atomic(self._state.state_dir / "cognito.json", json.dumps({"users": users}).encode())
+        data = json.dumps({"users": users}).encode()
+        if full or data != self._cognito_saved:  # users rarely change; skip the fsync
+            write_atomic(self._state.state_dir / "cognito.json", data)
+            self._cognito_saved = data
 
 
 def _s3_config() -> Config:

@@ -2,7 +2,8 @@
 
 * moto's Step Functions executes the definitions (``execute_state_machine``). Its Task states
   call services through boto3; that client is pointed at the stack's own AWS endpoint with the
-  service credential (moto has no port of its own, ADR 001), and the endpoint answers Lambda
+  service credential (moto has no port of its own, ADR 001) and its requests are handed to the
+  endpoint's app in-process (``backend/local/inprocess.py``); the endpoint answers Lambda
   ``Invoke`` by calling our handlers in-process (:class:`LambdaFunctions`): moto runs Lambda
   code only in Docker.
 * Our S3 reports object creation; for the upload bucket an EventBridge-shaped "Object Created"
@@ -37,7 +38,9 @@ from urllib.parse import parse_qs, unquote
 import boto3
 from botocore.config import Config
 
+from backend import naming
 from backend.local.cognito import ACCOUNT_ID
+from backend.local.inprocess import InProcess
 from backend.local.moto_dynamodb import DYNAMODB_LOCK
 from backend.local.s3.models import ObjectInfo
 from backend.workflows import definitions
@@ -130,8 +133,13 @@ def _respond(
     return [body]
 
 
-def install_moto_stepfunctions(endpoint_url: str, access_key: str, secret_key: str) -> None:
-    """Make moto execute state machines, its Task states calling our endpoint, signed."""
+def install_moto_stepfunctions(
+    endpoint_url: str, access_key: str, secret_key: str, transport: InProcess | None = None
+) -> None:
+    """Make moto execute state machines, its Task states calling our endpoint, signed.
+
+    With ``transport``, those calls are answered in-process by the endpoint's app.
+    """
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
         lambda_eval_utils,
@@ -168,6 +176,8 @@ def install_moto_stepfunctions(endpoint_url: str, access_key: str, secret_key: s
                         max_pool_connections=32,
                     ),
                 )
+                if transport is not None:
+                    transport.attach(client)
             return client
 
     _cache_asl_parsing()
@@ -473,7 +483,11 @@ class LocalWorkflows:
         self._threads.clear()
 
     def on_object_created(self, info: ObjectInfo, reason: str) -> None:
-        if info.bucket == self.names.upload_bucket:
+        # As the EventBridge rule in AWS: only objects the API wrote start the workflow (a
+        # peer client writing elsewhere in the bucket costs no execution).
+        if info.bucket == self.names.upload_bucket and info.key.startswith(
+            naming.USER_OBJECTS_PREFIX
+        ):
             self._events.put(s3_event(info, reason, self.names.region))
 
     def on_table_write(self) -> None:

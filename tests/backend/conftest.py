@@ -16,6 +16,7 @@ from backend.api.app import handle
 from backend.config import BackendConfig
 from backend.data.blobs import BlobStore
 from backend.data.metadata import MetadataStore
+from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.logic.context import Services
 
 REGION = "us-east-1"
@@ -39,6 +40,8 @@ def services(clock: Clock) -> Iterator[Services]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ["S3_UPLOAD_PART_MIN_SIZE"] = str(1024)
+    # The local stack's TransactWriteItems (moto's copies the whole table per transaction).
+    install_moto_fixes()
     with mock_aws():
         db = boto3.client("dynamodb", region_name=REGION)
         s3 = boto3.client("s3", region_name=REGION)

@@ -9,13 +9,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from backend import naming
 from backend.infra import names, outputs
 from backend.infra.constructs.buckets import AccessLogBucket, SecureBucket
 from backend.infra.constructs.keys import DataKey
 from backend.infra.settings import TRASHED_TAG_KEY, TRASHED_TAG_VALUE, Settings
 
 # Blobs live under users/<sub>/ (backend/data/keys.py); shared/ holds what CloudFront serves.
-USERS_PREFIX = "users/"
+USERS_PREFIX = naming.USER_OBJECTS_PREFIX
 SHARED_PREFIX = "shared/"
 ANALYTICS_EVENTS_PREFIX = "events/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
