@@ -15,7 +15,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from filevault_desktop.transfer.reader import Interrupted, SourceFile
 log = logging.getLogger(__name__)
 
 BATCH = 100  # the API's limit per batch call
+BATCHES_IN_FLIGHT = 2
 SMALL_FILE_MAX = 1024 * 1024
 """Files up to this size go in batches (read whole into memory: at most BATCH of them)."""
 
@@ -101,13 +102,24 @@ class SmallFileBatches:
         """One outcome per spec, in order. Files the batch cannot take (too large for a single
         PUT, or whose URL failed) go through ``on_its_own``, the one-file upload."""
         out: list[Outcome | None] = [None] * len(specs)
-        for start in range(0, len(specs), BATCH):
+
+        def batch(start: int) -> None:
             if cancel.is_set():
-                for i in range(start, len(specs)):
+                for i in range(start, min(start + BATCH, len(specs))):
                     out[i] = TransferCancelled(str(specs[i].local_path), aborted=True)
-                break
+                return
             chunk = list(enumerate(specs[start : start + BATCH], start))
             self._one_batch(chunk, out, cancel, on_its_own)
+
+        starts = range(0, len(specs), BATCH)
+        if len(starts) == 1:
+            batch(0)
+        else:
+            # Two batches in flight: one's API round trips overlap the other's PUTs.
+            with ThreadPoolExecutor(
+                BATCHES_IN_FLIGHT, thread_name_prefix="filevault-batch"
+            ) as pool:
+                list(pool.map(batch, starts))
         return [o if o is not None else FileVaultError("not uploaded") for o in out]
 
     def _one_batch(

@@ -341,8 +341,9 @@ def test_small_files_go_in_batches(make_user, tmp_path: Path) -> None:  # type: 
     journal.close()
     assert isinstance(results[-1], ConflictError)
     assert all(not isinstance(r, Exception) for r in results[:-1]), results
-    assert [n for c, n in spy.calls if c == "initiate_upload_batch"] == [100, 31]
-    assert [n for c, n in spy.calls if c == "complete_upload_batch"] == [100, 30]
+    # Two batches in flight: their calls may interleave.
+    assert sorted(n for c, n in spy.calls if c == "initiate_upload_batch") == [31, 100]
+    assert sorted(n for c, n in spy.calls if c == "complete_upload_batch") == [30, 100]
     listed = {f.path: f for f in svc.api.list_files("batch/")}
     assert len(listed) == 132
     some = specs[7]

@@ -67,8 +67,8 @@ def test_many_files_take_two_calls_per_hundred(
     results = engine.upload_small_files(specs)
     assert all(isinstance(r, RemoteFile) for r in results)
     assert [r.path for r in results if isinstance(r, RemoteFile)] == [s.remote_path for s in specs]
-    assert server.calls_named("initiate_upload_batch") == [100, 100, 50]
-    assert server.calls_named("complete_upload_batch") == [100, 100, 50]
+    assert sorted(server.calls_named("initiate_upload_batch")) == [50, 100, 100]
+    assert sorted(server.calls_named("complete_upload_batch")) == [50, 100, 100]
     for spec in specs:
         assert server.files[spec.remote_path] == spec.local_path.read_bytes()
     first = results[0]
