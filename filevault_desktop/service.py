@@ -222,4 +222,10 @@ class FileVaultService:
         with DownloadEngine(
             self.api, RequestsFetcher(pool_size=workers), workers=workers, on_event=on_event
         ) as engine:
-            return download_all(engine, planned, files_at_once=workers, cancel=cancel)
+            return download_all(
+                engine,
+                planned,
+                files_at_once=workers,
+                cancel=cancel,
+                batch_urls=self.api.download_urls,
+            )

@@ -26,6 +26,7 @@ from backend.logic.inputs import (
     CompleteUpload,
     CreateShare,
     CreateSubscription,
+    DownloadBatch,
     InitiateBatch,
     InitiateUpload,
     MoveFile,
@@ -118,6 +119,12 @@ def trash_file(svc: Services, req: ApiRequest) -> ApiResponse:
 def download_file(svc: Services, req: ApiRequest) -> ApiResponse:
     ticket = files.download(svc, req.caller(), _id(req, "file_id"))
     return ApiResponse(200, views.download_view(ticket))
+
+
+def download_batch(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(DownloadBatch)
+    results = files.download_batch(svc, req.caller(), list(body.file_ids))
+    return ApiResponse(200, views.batch_view(results, "download", views.download_view))
 
 
 def list_versions(svc: Services, req: ApiRequest) -> ApiResponse:

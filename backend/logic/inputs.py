@@ -62,6 +62,13 @@ class InitiateBatch(Body):
     files: Annotated[list[Any], Field(min_length=1, max_length=100)]
 
 
+class DownloadBatch(Body):
+    file_ids: Annotated[
+        list[Annotated[str, Field(pattern=r"^f_[0-9a-f]{24}$")]],
+        Field(min_length=1, max_length=100),
+    ]
+
+
 class CompleteBatch(Body):
     uploads: Annotated[list[Any], Field(min_length=1, max_length=100)]
 

@@ -199,9 +199,17 @@ class DownloadEngine:
             self._bucket.set_rate(bps)
 
     def download(
-        self, remote: RemoteFile, target: Path, *, cancel: threading.Event | None = None
+        self,
+        remote: RemoteFile,
+        target: Path,
+        *,
+        cancel: threading.Event | None = None,
+        url: str | None = None,
     ) -> Path:
-        """Downloads ``remote`` to ``target`` atomically (resuming a partial one); returns it."""
+        """Downloads ``remote`` to ``target`` atomically (resuming a partial one); returns it.
+
+        ``url``: a pre-signed URL the caller already has (from a batch); a fresh one is asked
+        for when it is refused or was not given."""
         cancel = cancel or threading.Event()
         transfer_id = uuid.uuid4().hex
         shown = str(target)
@@ -223,7 +231,7 @@ class DownloadEngine:
                     transfer_id, Direction.DOWNLOAD, shown, remote.path, remote.size, meter.done
                 )
             )
-            self._fill(remote, partial, state, meter, cancel)
+            self._fill(remote, partial, state, meter, cancel, url)
             self._verify(remote, partial)
             partial.replace(target)
             _remove(_sidecar(partial))
@@ -319,11 +327,12 @@ class DownloadEngine:
         state: _State,
         meter: ProgressMeter,
         cancel: threading.Event,
+        given_url: str | None,
     ) -> None:
         todo = [n for n in range(self._count(state)) if n not in state.done]
         if not todo or remote.size == 0:
             return
-        url = _Url(self._api, remote.file_id)
+        url = _Url(self._api, remote.file_id, given_url)
         fd = os.open(partial, os.O_RDWR)
         stop = threading.Event()
         lock = threading.Lock()
@@ -511,11 +520,11 @@ class _Issued:
 class _Url:
     """The file's pre-signed GET URL, shared by its ranges and replaced once it is refused."""
 
-    def __init__(self, api: DownloadApi, file_id: str) -> None:
+    def __init__(self, api: DownloadApi, file_id: str, given: str | None = None) -> None:
         self._api = api
         self.file_id = file_id
         self._lock = threading.Lock()
-        self._current: _Issued | None = None
+        self._current: _Issued | None = _Issued(given) if given else None
 
     def get(self) -> _Issued:
         with self._lock:

@@ -117,3 +117,26 @@ def test_a_conflict_fails_only_its_item_and_drops_its_bytes(alice: Api) -> None:
         "sub-alice", items[1]["upload"]["file_id"], items[1]["upload"]["version_id"]
     )
     assert alice.services.uploads.head(blob) is None
+
+
+def test_download_urls_come_in_batches_and_items_fail_alone(alice: Api) -> None:
+    kept = upload_file(alice, "d/kept.txt", b"kept")
+    binned = upload_file(alice, "d/binned.txt", b"binned")
+    alice.call(
+        "DELETE",
+        f"/files/{binned['file_id']}",
+        route="/files/{file_id}",
+        params={"file_id": binned["file_id"]},
+    )
+    status, out, _ = alice.call(
+        "POST",
+        "/download-batches",
+        {"file_ids": [kept["file_id"], binned["file_id"], "f_" + "0" * 24]},
+    )
+    assert status == 200
+    first, trashed, unknown = out["items"]
+    assert first["download"]["file"]["file_id"] == kept["file_id"]
+    assert "Signature=" in first["download"]["url"]
+    assert trashed["error"]["code"] == "in_trash" and unknown["error"]["status"] == 404
+    status, _, _ = alice.call("POST", "/download-batches", {"file_ids": ["../etc"]})
+    assert status == 400

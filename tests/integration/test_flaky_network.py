@@ -115,7 +115,8 @@ def test_a_dead_network_fails_clearly_and_a_rerun_resumes(
     ):
         engine.download(remote, target)
     assert target.read_bytes() == b"precious local copy"
-    assert len(dead.cuts) == 6  # three attempts for each of the two ranges
+    # Three attempts for the range that gave up first; the other stopped with it.
+    assert 4 <= len(dead.cuts) <= 6
 
     # The network is back: the download resumes (only missing ranges) and lands in place.
     counted = proxy_for(lambda m, p, n, h: None)

@@ -300,6 +300,10 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
         json_body={"uploads": [{"upload_id": ticket["upload_id"]}, {"upload_id": "nope"}]},
     )["items"]
     assert done[0]["file"]["path"] == "batch/a.txt" and done[1]["error"]["status"] == 400
+    urls = api.call(
+        "POST", "/download-batches", 200, json_body={"file_ids": [done[0]["file"]["file_id"]]}
+    )["items"]
+    assert requests.get(urls[0]["download"]["url"], timeout=30).content == b"abc"
 
     # Every documented operation was exercised at least once.
     operations = {op for op, _ in api.seen | public.seen}
