@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from filevault_desktop import profiles
 from filevault_desktop.api.client import ApiClient, make_http
 from filevault_desktop.api.models import Account, RemoteFile, Share, Version
-from filevault_desktop.auth.cognito import Authenticator, CognitoAuthenticator
 from filevault_desktop.auth.session import AuthSession
 from filevault_desktop.auth.token_store import KeyringTokenStore, TokenStore
 from filevault_desktop.downloads import DownloadOutcome, download_all, plan_file, plan_folder
@@ -23,13 +23,23 @@ from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
-from filevault_desktop.sync_service import SyncService
 from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
 from filevault_desktop.transfer.download import DownloadEngine
 from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
 from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
+if TYPE_CHECKING:  # the real modules load on first use: most commands need neither
+    from filevault_desktop.auth.cognito import Authenticator
+    from filevault_desktop.sync_service import SyncService
+
 KEYRING_SERVICE = "filevault"
+
+
+def _cognito(profile: Profile, clock: Callable[[], float]) -> Authenticator:
+    # pycognito pulls in boto3 and cryptography (~0.5 s): only sign-in and refresh need it.
+    from filevault_desktop.auth.cognito import CognitoAuthenticator
+
+    return CognitoAuthenticator(profile, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class FileVaultService:
         self._token_store = token_store or (
             lambda p: KeyringTokenStore(KEYRING_SERVICE, f"{p.name}@{paths.identity()}")
         )
-        self._authenticator = authenticator or (lambda p: CognitoAuthenticator(p, clock=clock))
+        self._authenticator = authenticator or (lambda p: _cognito(p, clock))
         self._http = http or make_http()
         self._clock = clock
         self._profile: Profile | None = None
@@ -89,6 +99,8 @@ class FileVaultService:
     def sync(self) -> SyncService:
         """Sync folders of this profile, and running them."""
         if self._sync is None:
+            from filevault_desktop.sync_service import SyncService
+
             self._sync = SyncService(self)
         return self._sync
 

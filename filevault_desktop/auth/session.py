@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from filevault_desktop.auth.cognito import Authenticator
 from filevault_desktop.auth.token_store import Tokens, TokenStore
 from filevault_desktop.errors import AuthError
+
+if TYPE_CHECKING:  # pycognito is heavy to import; the session needs only the protocol
+    from filevault_desktop.auth.cognito import Authenticator
 
 REFRESH_MARGIN_S = 120
 
