@@ -182,17 +182,25 @@ class InProcess:
             return lambda data: None  # the legacy write() callable; our apps never use it
 
         try:
-            chunks = self._app(environ, start_response)
+            body = _Body(self._app(environ, start_response))
+            if not captured:  # a generator app calls start_response at its first chunk
+                first = body.read(2**16)
+                body = _Body(_prepend(first, body))
+            if not captured:
+                raise RuntimeError("the app answered without calling start_response")
+            if request.method == "HEAD":
+                body.close()
+                body = _Body([])
+            elif not request.stream_output:
+                data = body.readall()  # read now: the app's resources are released at once
+                body.close()
+                body = _Body([data])
         except Exception:
-            # What werkzeug's server answers when the app raises.
+            # What werkzeug's server answers when the app raises before the body is sent.
             log.exception("in-process %s %s failed", request.method, url.path)
             error_headers = HTTPHeaders()
             error_headers["Content-Type"] = "text/html; charset=utf-8"
             return AWSResponse(request.url, 500, error_headers, _Body([_INTERNAL_ERROR]))
-        body = _Body(chunks)
-        if not captured:  # a generator app calls start_response at its first chunk
-            first = body.read(2**16)
-            body = _Body(_prepend(first, body))
         status = int(str(captured[0]).split(" ", 1)[0])
         joined: dict[str, str] = {}
         for name, value in captured[1]:
@@ -201,13 +209,6 @@ class InProcess:
         headers = HTTPHeaders()
         for key, value in joined.items():
             headers[key] = value
-        if request.method == "HEAD":
-            body.close()
-            body = _Body([])
-        elif not request.stream_output:
-            data = body.readall()  # read now: the app's resources are released at once
-            body.close()
-            body = _Body([data])
         return AWSResponse(request.url, status, headers, body)
 
     def _environ(self, request: AWSPreparedRequest, path: str, query: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from backend.local.gateway import ApiGateway, JwtAuthorizer
 from backend.local.inprocess import InProcess
 from backend.local.moto_dynamodb import TableSnapshot
 from backend.local.moto_dynamodb import install as install_moto_fixes
+from backend.local.moto_speedups import install as install_moto_speedups
 from backend.local.persistence import (
     Snapshotter,
     StackIdentity,
@@ -149,6 +150,7 @@ class LocalStack:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         install_moto_fixes()
+        install_moto_speedups()
 
         identity = self._state.open(self.region)
         jwk = self._signing_key()

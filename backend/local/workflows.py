@@ -194,8 +194,13 @@ def _cache_asl_parsing() -> None:
     """Parse each state machine definition once, not at every execution.
 
     moto lexes and parses the ASL text with ANTLR for every execution (~50-100 ms of CPU for
-    our upload workflow); the parse tree depends only on the text. The evaluation components
-    are still built fresh from the tree for each execution, so executions share no state.
+    our upload workflow), then builds the evaluation components from the tree (another
+    ~20-40 ms). Both depend only on the text. The parse tree is always cached. The components
+    are shared between executions only for definitions made of states whose components keep
+    nothing of an execution (see :func:`_shareable`): every evaluation keeps its state in
+    its own ``Environment`` (stack, heap, context); the one lazily set attribute, the heap
+    key, is set before the program is shared. Other definitions (Map, Parallel, callback
+    or ``.sync`` tasks, JSONata) get fresh components at each execution, as moto does.
     """
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -204,19 +209,76 @@ def _cache_asl_parsing() -> None:
         return
     parse = AmazonStateLanguageParser.parse
     trees: dict[str, Any] = {}
+    programs: dict[str, Any] = {}
     lock = threading.Lock()
 
     def cached(definition: str) -> tuple[Any, Any]:
         with lock:
-            tree = trees.get(definition)
+            tree, program = trees.get(definition), programs.get(definition)
+        if program is not None:
+            return program, tree
         if tree is None:
             _, tree = parse(definition)  # raises on a syntax error, as before
+        program = Preprocessor().visit(tree)
+        if _shareable(definition):
+            _set_heap_keys(program)
             with lock:
-                trees[definition] = tree
-        return Preprocessor().visit(tree), tree
+                program = programs.setdefault(definition, program)
+        with lock:
+            trees[definition] = tree
+        return program, tree
 
     AmazonStateLanguageParser.parse = staticmethod(cached)  # type: ignore[method-assign]
     AmazonStateLanguageParser._filevault_cached = True  # type: ignore[attr-defined]
+
+
+# States whose moto components hold no per-execution state (checked against moto 5.2: only
+# the Map and Parallel workers, and the lazily set heap key, assign to themselves while
+# evaluating).
+_SHAREABLE_STATES = frozenset({"Pass", "Task", "Choice", "Wait", "Succeed", "Fail"})
+
+
+def _shareable(definition: str) -> bool:
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return False
+    if not isinstance(document, dict) or document.get("QueryLanguage", "JSONPath") != "JSONPath":
+        return False
+    states = document.get("States")
+    if not isinstance(states, dict):
+        return False
+    for state in states.values():
+        if not isinstance(state, dict) or state.get("Type") not in _SHAREABLE_STATES:
+            return False
+        if state.get("QueryLanguage", "JSONPath") != "JSONPath":
+            return False
+        resource = str(state.get("Resource", ""))
+        if ".waitForTaskToken" in resource or ".sync" in resource:
+            return False
+    return True
+
+
+def _set_heap_keys(program: Any) -> None:
+    """Set every component's lazily created heap key now, before threads share them."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, Component):
+            pending.extend(vars(node).values())
+        elif isinstance(node, list | tuple | set | frozenset):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend(node.values())
 
 
 # ----- S3 Object Lambda, locally -----

@@ -1,0 +1,332 @@
+"""The local stack's own AWS calls answered in-process (backend/local/inprocess.py), and the
+incremental snapshot of the metadata table.
+
+An ``AwsFront`` (our S3 + moto, SigV4-checked) is served on loopback for external callers;
+internal clients point at a port nobody listens on, so their calls can only succeed through
+the in-process handler, which must give the same answers and keep the same checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from werkzeug.serving import make_server
+
+from backend.local import inprocess
+from backend.local.aws_front import AwsFront
+from backend.local.cognito import ACCOUNT_ID
+from backend.local.inprocess import InProcess
+from backend.local.moto_dynamodb import TableSnapshot, dump_items
+from backend.local.moto_dynamodb import install as install_moto_fixes
+from backend.local.persistence import Snapshotter
+from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
+from backend.local.sigv4 import SigV4Verifier
+from tests.integration.helpers import download_bytes, upload_bytes
+from tests.integration.stack import client, start_stack
+
+KEY, SECRET = "AKIAINPROCESSTEST", "in-process-secret"
+REGION = "us-east-1"
+NOBODY = "http://127.0.0.1:9"  # the discard port: nothing answers there
+
+
+@dataclass
+class Front:
+    app: AwsFront
+    url: str
+    mutations: list[float]
+    served: list[str]
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    install_moto_fixes()
+    store = ObjectStore(tmp_path_factory.mktemp("inproc-s3"), min_part_size=64 * 1024)
+    mutations: list[float] = []
+    app = AwsFront(
+        s3_app=S3App(store),
+        moto_app=DomainDispatcherApplication(create_backend_app),
+        verifier=SigV4Verifier({KEY: SECRET}),
+        cognito=None,  # type: ignore[arg-type] # no Cognito calls here
+        jwks={"keys": []},
+        on_mutation=lambda: mutations.append(time.monotonic()),
+    )
+    served: list[str] = []
+
+    def counting(environ: dict[str, Any], start_response: Any) -> Any:
+        served.append(str(environ.get("PATH_INFO")))
+        return app(environ, start_response)
+
+    server = make_server(
+        "127.0.0.1", 0, counting, threaded=True, request_handler=ContinueOnReadHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Front(app, f"http://127.0.0.1:{server.server_port}", mutations, served)
+    server.shutdown()
+    server.server_close()
+    store.close()
+
+
+def _client(service: str, endpoint: str, secret: str = SECRET) -> Any:
+    config = Config(
+        s3={"addressing_style": "path"},
+        signature_version="s3v4" if service == "s3" else None,
+        retries={"mode": "standard", "max_attempts": 1},
+    )
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=secret,
+        config=config,
+    )
+
+
+def _internal(front: Front, service: str, secret: str = SECRET) -> Any:
+    return InProcess(front.app, NOBODY).attach(_client(service, NOBODY, secret))
+
+
+def test_s3_round_trip_without_a_socket(front: Front) -> None:
+    s3 = _internal(front, "s3")
+    before = len(front.served)
+    bucket = f"inproc-{secrets.token_hex(4)}"
+    s3.create_bucket(Bucket=bucket)
+    key = "dir/ä b+c%d (1).txt"  # quoting: the signature covers the raw path
+    data = secrets.token_bytes(300_000)
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/x-test")
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(data)
+    assert head["ContentType"] == "application/x-test"
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    chunks = list(body.iter_chunks(64 * 1024))  # streamed, not one piece
+    assert b"".join(chunks) == data and len(chunks) > 1
+    ranged = s3.get_object(Bucket=bucket, Key=key, Range="bytes=1000-1999")
+    assert ranged["ContentRange"] == f"bytes 1000-1999/{len(data)}"
+    assert ranged["Body"].read() == data[1000:2000]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="dir/")
+    assert [o["Key"] for o in listed["Contents"]] == [key]
+    with pytest.raises(ClientError) as missing:
+        s3.get_object(Bucket=bucket, Key="nope")
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"
+    s3.delete_object(Bucket=bucket, Key=key)
+    assert front.served[before:] == []  # nothing came in over HTTP
+
+
+def test_moto_services_in_process(front: Front) -> None:
+    db = _internal(front, "dynamodb")
+    table = f"inproc-{secrets.token_hex(4)}"
+    db.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    marks = len(front.mutations)
+    db.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    assert len(front.mutations) > marks  # the snapshot hook still sees writes
+    assert db.get_item(TableName=table, Key={"pk": {"S": "a"}})["Item"]["v"] == {"N": "1"}
+    with pytest.raises(ClientError) as failed:
+        db.put_item(
+            TableName=table,
+            Item={"pk": {"S": "a"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    assert failed.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    sns = _internal(front, "sns")  # query protocol: a form-encoded str body
+    topic = sns.create_topic(Name=f"inproc-{secrets.token_hex(4)}")["TopicArn"]
+    assert sns.publish(TopicArn=topic, Message="héllo wörld & more")["MessageId"]
+
+
+def test_in_process_calls_are_still_verified(front: Front) -> None:
+    s3 = _internal(front, "s3", secret="not-the-secret")
+    with pytest.raises(ClientError) as refused:
+        s3.list_buckets()
+    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    db = _internal(front, "dynamodb", secret="not-the-secret")
+    with pytest.raises(ClientError):
+        db.list_tables()
+
+
+def test_external_callers_still_use_http_and_are_checked(front: Front) -> None:
+    before = len(front.served)
+    assert _client("s3", front.url).list_buckets()["Buckets"] is not None
+    assert len(front.served) == before + 1  # an ordinary client: over HTTP
+    unsigned = requests.get(f"{front.url}/", timeout=5)
+    assert unsigned.status_code == 403 and b"AccessDenied" in unsigned.content
+    unsigned_db = requests.post(
+        f"{front.url}/",
+        data=b"{}",
+        headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"},
+        timeout=5,
+    )
+    assert unsigned_db.status_code == 403
+    with pytest.raises(ClientError) as wrong:
+        _client("dynamodb", front.url, secret="not-the-secret").list_tables()
+    assert wrong.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert requests.get(f"{front.url}/moto-api/reset", timeout=5).status_code == 404
+
+
+def test_only_the_endpoint_is_taken(front: Front) -> None:
+    handler = InProcess(front.app, front.url)
+    other = _client("s3", "http://127.0.0.1:9")  # another address: left to HTTP
+    other.meta.events.register_first("before-send", handler)
+    with pytest.raises(Exception, match="Could not connect"):
+        other.list_buckets()
+
+
+def test_switch_turns_it_off(front: Front, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(inprocess.DISABLE_ENV, "1")
+    s3 = InProcess(front.app, front.url).attach(_client("s3", front.url))
+    before = len(front.served)
+    s3.list_buckets()
+    assert len(front.served) == before + 1
+
+
+def test_table_snapshot_reserializes_only_changes_and_stays_exact(front: Front) -> None:
+    db = _internal(front, "dynamodb")
+    table = f"snap-{secrets.token_hex(4)}"
+    db.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    for i in range(20):
+        db.put_item(TableName=table, Item={"pk": {"S": f"p{i % 3}"}, "sk": {"S": f"s{i}"}})
+    snap = TableSnapshot(ACCOUNT_ID, REGION, table)
+
+    def same() -> None:
+        incremental = sorted(snap.lines())
+        items = dump_items(ACCOUNT_ID, REGION, table)
+        full = sorted(json.dumps(i, separators=(",", ":")) for i in items)
+        assert incremental == full
+
+    same()
+    db.update_item(
+        TableName=table,
+        Key={"pk": {"S": "p1"}, "sk": {"S": "s1"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "7"}},
+    )
+    db.delete_item(TableName=table, Key={"pk": {"S": "p2"}, "sk": {"S": "s2"}})
+    db.update_item(  # creates an item
+        TableName=table,
+        Key={"pk": {"S": "new"}, "sk": {"S": "x"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "y"}},
+    )
+    db.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "p0"}, "sk": {"S": "s0"}}}},
+        ]
+    )
+    db.batch_write_item(
+        RequestItems={
+            table: [
+                {"PutRequest": {"Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
+                {"DeleteRequest": {"Key": {"pk": {"S": "p0"}, "sk": {"S": "s3"}}}},
+            ]
+        }
+    )
+    same()
+    same()  # nothing changed since: still exact
+    assert sorted(snap.lines(full=True)) == sorted(snap.lines())
+
+
+def test_snapshotter_coalesces_sustained_writes(tmp_path: Path) -> None:
+    calls: list[tuple[float, bool]] = []
+    snapshotter = Snapshotter(
+        lambda full: calls.append((time.monotonic(), full)),
+        settle_s=0.05,
+        interval_s=0.3,
+        full_every_s=3600,
+    )
+    snapshotter.start()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.5:  # a write every 10 ms
+        snapshotter.mark_dirty()
+        time.sleep(0.01)
+    last_write = time.monotonic()
+    time.sleep(0.5)
+    snapshotter.stop()
+    periodic = [t for t, full in calls[:-1]]
+    assert calls[-1][1] is True  # the shutdown snapshot is a full one
+    assert not any(full for _, full in calls[:-1])
+    assert 3 <= len(periodic) <= 7, periodic  # ~1.5 s / 0.3 s, not one per write
+    gaps = [b - a for a, b in itertools.pairwise(periodic)]
+    assert min(gaps) >= 0.25
+    assert periodic[-1] >= last_write - 0.35  # the last write made it to disk soon after
+
+
+def test_changes_survive_a_crash_a_couple_of_seconds_later(tmp_path: Path) -> None:
+    """ADR 001: metadata is on disk within about a second of a change (here: the first, full
+    snapshot and a later incremental one), so a SIGKILL two seconds later loses nothing."""
+    data_dir = tmp_path / "stack"
+    stack = start_stack(data_dir)
+    try:
+        stack.add_user("grace", "Correct-horse2")
+        svc = client(stack, tmp_path / "grace")
+        svc.login("grace", "Correct-horse2")
+        upload_bytes(svc, "a.txt", b"first")
+        time.sleep(2)
+        upload_bytes(svc, "b.txt", b"second")
+        svc.remove("a.txt")
+        time.sleep(2)
+    finally:
+        stack.stop(signal.SIGKILL)
+    stack = start_stack(data_dir)
+    try:
+        svc = client(stack, tmp_path / "grace")
+        assert [x.path for x in svc.api.list_files()] == ["b.txt"]
+        assert download_bytes(svc, svc.find("b.txt").file_id) == b"second"
+    finally:
+        assert stack.stop() == 0
+
+
+def _bare(app: Any) -> Any:
+    return InProcess(app, NOBODY).attach(_client("sqs", NOBODY))
+
+
+def test_an_app_error_is_a_500_as_over_http() -> None:
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        raise ValueError("boom")
+
+    with pytest.raises(ClientError) as failed:
+        _bare(broken).list_queues()
+    assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_a_generator_app_is_answered() -> None:
+    def lazy(environ: dict[str, Any], start_response: Any) -> Any:
+        assert environ["PATH_INFO"] == "/" and environ["REQUEST_METHOD"] == "POST"
+        assert int(environ["CONTENT_LENGTH"]) == len(environ["wsgi.input"].read())
+        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.0")])
+        yield b'{"QueueUrls": '
+        yield b'["http://q/1"]}'
+
+    assert _bare(lazy).list_queues()["QueueUrls"] == ["http://q/1"]
