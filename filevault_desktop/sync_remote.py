@@ -9,10 +9,11 @@ from pathlib import Path
 
 from filevault_desktop.api.client import ApiClient
 from filevault_desktop.api.models import Change, RemoteFile
-from filevault_desktop.errors import ApiError
+from filevault_desktop.errors import ApiError, FileVaultError
 from filevault_desktop.sync.errors import CursorReset
 from filevault_desktop.sync.models import ChangeOp, ChangePage, RemoteChange, RemoteEntry
 from filevault_desktop.transfer.download import DownloadEngine
+from filevault_desktop.transfer.small_files import SmallUpload
 from filevault_desktop.transfer.upload import UploadEngine
 from filevault_desktop.uploads import content_type_of
 
@@ -65,6 +66,19 @@ class ApiRemote:
             root=local.parent,
         )
         return entry_of(done)
+
+    def upload_many(
+        self, items: list[tuple[Path, str, str | None]]
+    ) -> list[RemoteEntry | FileVaultError]:
+        """Many uploads at once: small files go in batches (see transfer.small_files)."""
+        specs = [
+            SmallUpload(local, remote_path, content_type_of(local), expected, root=local.parent)
+            for local, remote_path, expected in items
+        ]
+        return [
+            r if isinstance(r, FileVaultError) else entry_of(r)
+            for r in self._uploads.upload_small_files(specs)
+        ]
 
     def download(self, file_id: str, dest: Path) -> RemoteEntry:
         remote = self._api.get_file(file_id)

@@ -12,10 +12,18 @@ from pathlib import Path
 
 import pathspec
 
+from filevault_desktop.transfer.download import PARTIAL_SUFFIX
+
 IGNORE_FILE = ".filevaultignore"
 
 # Our own temp files (downloads in progress, moves in flight) must never be synced.
-OWN_TEMP_PATTERNS = (".*.filevault-*.part", ".filevault-tmp-*")
+OWN_TEMP_PATTERNS = (
+    ".*.filevault-*.part",
+    ".filevault-tmp-*",
+    # the download engine's resumable partial file and its sidecar (transfer.download)
+    f".*{PARTIAL_SUFFIX}",
+    f".*{PARTIAL_SUFFIX}.json",
+)
 
 BUILTIN_PATTERNS = (
     *OWN_TEMP_PATTERNS,

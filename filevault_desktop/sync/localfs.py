@@ -18,6 +18,7 @@ from filevault_desktop.sync.errors import LocalChanged
 from filevault_desktop.sync.models import Fingerprint
 from filevault_desktop.sync.ports import Trash
 from filevault_desktop.sync.scanner import fingerprint, sha256_file
+from filevault_desktop.transfer.download import PARTIAL_SUFFIX
 from filevault_desktop.transfer.ports import Clock, SystemClock
 
 
@@ -130,7 +131,10 @@ class LocalFs:
     def clean_temps(self) -> int:
         """Deletes temp files a killed process left behind; returns how many."""
         removed = 0
-        for pattern in (".*.filevault-*.part",):
+        # The sync's temps, and the download engine's partials of them (a sync temp's name is
+        # new at every attempt, so such a partial can never be resumed).
+        temp = ".*.filevault-*.part"
+        for pattern in (temp, f"{temp}.*{PARTIAL_SUFFIX}", f"{temp}.*{PARTIAL_SUFFIX}.json"):
             for p in self.root.rglob(pattern):
                 with contextlib.suppress(OSError):
                     p.unlink()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filevault_desktop.errors import ConflictError, NetworkError, NotFoundError
+from filevault_desktop.errors import ConflictError, FileVaultError, NetworkError, NotFoundError
 from filevault_desktop.sync.errors import CursorReset
 from filevault_desktop.sync.models import ChangeOp, ChangePage, RemoteChange, RemoteEntry
 from filevault_desktop.sync.ports import LATEST_CURSOR
@@ -104,6 +104,18 @@ class FakeRemote:
             self.bytes_uploaded += len(data)
             self._append(op, f)
             return f.entry()
+
+    def upload_many(
+        self, items: list[tuple[Path, str, str | None]]
+    ) -> list[RemoteEntry | FileVaultError]:
+        """As the real adapter: one call for many files, each answered on its own."""
+        out: list[RemoteEntry | FileVaultError] = []
+        for local, remote_path, expected in items:
+            try:
+                out.append(self.upload(local, remote_path, expected))
+            except FileVaultError as exc:
+                out.append(exc)
+        return out
 
     def download(self, file_id: str, dest: Path) -> RemoteEntry:
         self._enter("download")
