@@ -10,6 +10,7 @@ The core (everything importable from here) uses no HTTP library, AWS SDK or Qt; 
 """
 
 from filevault_desktop.transfer.bandwidth import TokenBucket
+from filevault_desktop.transfer.engine_base import RetryPolicy
 from filevault_desktop.transfer.errors import (
     FileChangedError,
     PartUploadError,
@@ -30,7 +31,7 @@ from filevault_desktop.transfer.events import (
 )
 from filevault_desktop.transfer.journal import UPLOAD_SESSION_TTL_S, DonePart, UploadJournal
 from filevault_desktop.transfer.ports import UNSET, Clock, PartSender, SystemClock, UploadApi
-from filevault_desktop.transfer.upload import RetryPolicy, UploadEngine
+from filevault_desktop.transfer.upload import UploadEngine
 
 __all__ = [
     "UNSET",

@@ -19,32 +19,28 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
 from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, AuthError, FileVaultError, NetworkError
 from filevault_desktop.persist import write_atomic
-from filevault_desktop.transfer.bandwidth import TokenBucket
+from filevault_desktop.transfer.engine_base import EngineBase, RetryPolicy
 from filevault_desktop.transfer.errors import TransferCancelled, TransferError
 from filevault_desktop.transfer.events import (
     Direction,
     FailureReason,
     Subscriber,
-    TransferEvent,
     TransferFailed,
     TransferFinished,
     TransferStarted,
 )
-from filevault_desktop.transfer.ports import Clock, SystemClock
+from filevault_desktop.transfer.ports import Clock
 from filevault_desktop.transfer.progress import DEFAULT_INTERVAL_S, ProgressMeter
-from filevault_desktop.transfer.upload import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +143,7 @@ class _State:
             return None
 
 
-class DownloadEngine:
+class DownloadEngine(EngineBase):
     """Downloads remote files: ``workers`` ranges of ``range_size`` bytes at a time per file."""
 
     def __init__(
@@ -165,38 +161,16 @@ class DownloadEngine:
     ) -> None:
         self._api = api
         self._fetcher = fetcher
-        self._workers = max(1, workers)
-        self._range = max(1, range_size)
-        self._clock: Clock = clock or SystemClock()
-        self._on_event = on_event
-        self._retry = retry or RetryPolicy()
-        self._jitter = wait_random_exponential(
-            multiplier=self._retry.initial_s, max=self._retry.max_wait_s
+        super().__init__(
+            workers=workers,
+            pool_name="filevault-download",
+            clock=clock,
+            on_event=on_event,
+            retry=retry,
+            bandwidth_limit_bps=bandwidth_limit_bps,
+            progress_interval_s=progress_interval_s,
         )
-        self._interval = progress_interval_s
-        self._bucket: TokenBucket | None = None
-        self.set_bandwidth_limit(bandwidth_limit_bps)
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="filevault-download")
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> DownloadEngine:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def set_bandwidth_limit(self, bps: float | None) -> None:
-        """Bytes per second for all downloads together; None or 0 lifts the limit."""
-        if not bps:
-            self._bucket = None
-        elif self._bucket is None:
-            self._bucket = TokenBucket(bps, self._clock)
-        else:
-            self._bucket.set_rate(bps)
+        self._range = max(1, range_size)
 
     def download(
         self,
@@ -352,7 +326,7 @@ class DownloadEngine:
                 for n in todo:
                     self._fetch_range(url, fd, state, n, meter, cancel)
                     finished(n)
-                    self._progress(meter)
+                    self._emit_progress(meter)
                 return
             self._run_parallel(url, fd, state, todo, meter, cancel, stop, finished)
         except _Interrupted:
@@ -396,7 +370,7 @@ class DownloadEngine:
                 elif failure is None:
                     failure = exc
                     stop.set()  # the others wind down; their finished ranges are kept
-            self._progress(meter)
+            self._emit_progress(meter)
         if failure is not None and not isinstance(failure, _Interrupted):
             raise failure
         if cancel.is_set() or failure is not None:
@@ -461,7 +435,7 @@ class DownloadEngine:
         return float(self._jitter(state))
 
     def _pause(self, stop: threading.Event, seconds: float) -> None:
-        if self._clock.wait(stop, seconds):
+        if self._waited_out(stop, seconds):
             raise _Interrupted()
 
     @staticmethod
@@ -492,20 +466,6 @@ class DownloadEngine:
                 f"download of {remote.path} was corrupted ({kind} differs); "
                 "the existing file is untouched; try again"
             )
-
-    # ----- events -----
-    def _progress(self, meter: ProgressMeter) -> None:
-        event = meter.poll()
-        if event is not None:
-            self._emit(event)
-
-    def _emit(self, event: TransferEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken subscriber must not break the download
-            log.exception("transfer event subscriber failed on %r", event)
 
 
 class _Finished(Protocol):

@@ -15,14 +15,12 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
 from filevault_desktop.errors import (
@@ -32,7 +30,7 @@ from filevault_desktop.errors import (
     NetworkError,
     NotFoundError,
 )
-from filevault_desktop.transfer.bandwidth import TokenBucket
+from filevault_desktop.transfer.engine_base import EngineBase, RetryPolicy
 from filevault_desktop.transfer.errors import (
     FileChangedError,
     PartUploadError,
@@ -43,7 +41,6 @@ from filevault_desktop.transfer.errors import (
 from filevault_desktop.transfer.events import (
     Direction,
     Subscriber,
-    TransferEvent,
     TransferFailed,
     TransferFinished,
     TransferStarted,
@@ -58,7 +55,6 @@ from filevault_desktop.transfer.ports import (
     UNSET,
     Clock,
     PartSender,
-    SystemClock,
     Unset,
     UploadApi,
 )
@@ -78,15 +74,6 @@ URL_REFRESH_MARGIN_S = 120.0
 _RESTART_CODES = frozenset(
     {"part_mismatch", "parts_missing", "part_size_mismatch", "not_uploaded", "size_mismatch"}
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Per-part retries: exponential backoff with full jitter, capped, honouring Retry-After."""
-
-    attempts: int = 8
-    initial_s: float = 0.5
-    max_wait_s: float = 30.0
 
 
 class _SessionGone(TransferError):
@@ -201,7 +188,7 @@ class _Session:
         return sum(self.span(n)[1] for n in self.done)
 
 
-class UploadEngine:
+class UploadEngine(EngineBase):
     """Uploads files through the FileVault API; safe to call from several threads at once.
 
     ``workers`` threads are shared by all concurrent ``upload_file`` calls, as is the bandwidth
@@ -226,45 +213,17 @@ class UploadEngine:
         self._api = api
         self._sender = sender
         self._journal = journal
-        self._workers = workers
-        self._clock: Clock = clock or SystemClock()
-        self._on_event = on_event
-        self._retry = retry or RetryPolicy()
-        # "Full jitter": a random wait below an exponentially growing cap, so workers (and
-        # clients) that failed together do not retry together.
-        self._jitter = wait_random_exponential(
-            multiplier=self._retry.initial_s, max=self._retry.max_wait_s
+        super().__init__(
+            workers=workers,
+            pool_name="filevault-upload",
+            clock=clock,
+            on_event=on_event,
+            retry=retry,
+            bandwidth_limit_bps=bandwidth_limit_bps,
+            progress_interval_s=progress_interval_s,
         )
-        self._interval = progress_interval_s
-        self._bucket: TokenBucket | None = None
-        self.set_bandwidth_limit(bandwidth_limit_bps)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="filevault-upload")
         for upload_id in journal.remove_stale(self._clock.time(), UPLOAD_SESSION_TTL_S):
             log.info("dropped stale upload journal entry %s", upload_id)
-
-    # ----- lifecycle and settings -----
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> UploadEngine:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def set_bandwidth_limit(self, bps: float | None) -> None:
-        """Bytes per second for all uploads together; None or 0 lifts the limit.
-
-        Parts already streaming keep the bucket they started with until they finish.
-        """
-        if not bps:
-            self._bucket = None
-        elif self._bucket is None:
-            self._bucket = TokenBucket(bps, self._clock)
-        else:
-            self._bucket.set_rate(bps)
 
     # ----- the one public operation -----
     def upload_file(
@@ -633,19 +592,5 @@ class UploadEngine:
         return delay
 
     def _pause(self, stop: threading.Event, seconds: float) -> None:
-        if self._clock.wait(stop, seconds):
+        if self._waited_out(stop, seconds):
             raise Interrupted()
-
-    # ----- events -----
-    def _emit_progress(self, meter: ProgressMeter, *, force: bool = False) -> None:
-        event = meter.poll(force=force)
-        if event is not None:
-            self._emit(event)
-
-    def _emit(self, event: TransferEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken subscriber must not break the upload
-            log.exception("transfer event subscriber failed on %r", event)
