@@ -75,6 +75,7 @@ class SyncService:
         self._service = service
         self.folders = SyncFolders(service.paths.state_dir / "sync" / service.profile_name)
         self.device = device or socket.gethostname() or "this device"
+        self._running: dict[str, SyncEngine] = {}
 
     # ----- folders -----
     def add(self, local: Path, remote: str = "") -> SyncFolder:
@@ -119,6 +120,10 @@ class SyncService:
         return chosen
 
     # ----- running -----
+    def running(self) -> dict[str, SyncEngine]:
+        """The engines of a ``run`` in progress, by folder id (empty when none runs)."""
+        return dict(self._running)
+
     @contextmanager
     def engines(
         self, on_event: FolderEvent | None = None, *, workers: int = 4
@@ -199,6 +204,7 @@ class SyncService:
             if allow_mass_delete:
                 for _, engine in engines:
                     engine.allow_mass_delete()
+            self._running = {folder.folder_id: engine for folder, engine in engines}
             threads = [
                 threading.Thread(
                     target=engine.run, args=(stop,), name=f"sync-{folder.folder_id}", daemon=True
@@ -207,8 +213,11 @@ class SyncService:
             ]
             for t in threads:
                 t.start()
-            stop.wait()
-            for _, engine in engines:
-                engine.stop()
-            for t in threads:
-                t.join(timeout=30)
+            try:
+                stop.wait()
+            finally:
+                self._running = {}
+                for _, engine in engines:
+                    engine.stop()
+                for t in threads:
+                    t.join(timeout=30)

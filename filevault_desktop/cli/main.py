@@ -123,10 +123,11 @@ def main() -> None:
 
     cli.add_command(stack)
     cli.add_command(profile_group)
+    from filevault_desktop.cli.app_cmd import app
     from filevault_desktop.cli.sync_cmds import sync_group
     from filevault_desktop.cli.transfer_cmds import download, upload
 
-    for command in (*COMMANDS, upload, download, sync_group):
+    for command in (*COMMANDS, upload, download, sync_group, app):
         cli.add_command(command)
     cli(prog_name="filevault")
 
