@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import requests
 
@@ -25,6 +25,7 @@ from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
 from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
 from filevault_desktop.transfer.download import DownloadEngine
+from filevault_desktop.transfer.engine_base import EngineBase
 from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
 from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the real modules load on first use: most commands need neit
     from filevault_desktop.sync_service import SyncService
 
 KEYRING_SERVICE = "filevault"
+E = TypeVar("E", bound=EngineBase)
 
 
 def _cognito(profile: Profile, clock: Callable[[], float]) -> Authenticator:
@@ -71,6 +73,10 @@ class FileVaultService:
         self._session: AuthSession | None = None
         self._api: ApiClient | None = None
         self._sync: SyncService | None = None
+        # Bytes per second (None: unlimited) for uploads and downloads, sync included.
+        self.upload_limit_bps: float | None = None
+        self.download_limit_bps: float | None = None
+        self._engines: list[EngineBase] = []
 
     def _default_profile(self) -> str:
         try:
@@ -94,6 +100,21 @@ class FileVaultService:
                 clock=self._clock,
             )
         return self._session
+
+    def set_bandwidth_limits(self, upload_bps: float | None, download_bps: float | None) -> None:
+        """Limits every transfer from now on, the ones running included."""
+        self.upload_limit_bps, self.download_limit_bps = upload_bps, download_bps
+        for engine in list(self._engines):
+            is_upload = isinstance(engine, UploadEngine)
+            engine.set_bandwidth_limit(upload_bps if is_upload else download_bps)
+
+    def track(self, engine: E) -> E:
+        """Applies the current limit to ``engine`` and keeps it in step until it is closed."""
+        is_upload = isinstance(engine, UploadEngine)
+        engine.set_bandwidth_limit(self.upload_limit_bps if is_upload else self.download_limit_bps)
+        self._engines.append(engine)
+        engine.on_close(lambda: self._engines.remove(engine))
+        return engine
 
     @property
     def sync(self) -> SyncService:
@@ -202,8 +223,8 @@ class FileVaultService:
         journal = UploadJournal(self.paths.state_dir / "transfers.sqlite3")
         sender = RequestsPartSender(pool_size=workers)
         try:
-            with UploadEngine(
-                self.api, sender, journal, workers=workers, on_event=on_event
+            with self.track(
+                UploadEngine(self.api, sender, journal, workers=workers, on_event=on_event)
             ) as engine:
                 return upload_all(engine, planned, cancel)
         finally:
@@ -231,8 +252,10 @@ class FileVaultService:
             planned = plan_folder(prefix, self.api.list_files(prefix), target)
             if not planned:
                 raise
-        with DownloadEngine(
-            self.api, RequestsFetcher(pool_size=workers), workers=workers, on_event=on_event
+        with self.track(
+            DownloadEngine(
+                self.api, RequestsFetcher(pool_size=workers), workers=workers, on_event=on_event
+            )
         ) as engine:
             return download_all(
                 engine,

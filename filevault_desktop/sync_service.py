@@ -133,11 +133,14 @@ class SyncService:
         with ExitStack() as stack:
             journal = UploadJournal(self._service.paths.state_dir / "transfers.sqlite3")
             stack.callback(journal.close)
+            sender = RequestsPartSender(pool_size=workers)
             uploads = stack.enter_context(
-                UploadEngine(api, RequestsPartSender(pool_size=workers), journal, workers=workers)
+                self._service.track(UploadEngine(api, sender, journal, workers=workers))
             )
             downloads = stack.enter_context(
-                DownloadEngine(api, RequestsFetcher(pool_size=workers), workers=workers)
+                self._service.track(
+                    DownloadEngine(api, RequestsFetcher(pool_size=workers), workers=workers)
+                )
             )
             remote = ApiRemote(api, uploads, downloads)
             engines = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,9 +55,16 @@ class EngineBase:
         self._bucket: TokenBucket | None = None
         self.set_bandwidth_limit(bandwidth_limit_bps)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix=pool_name)
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        self._on_close.append(callback)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for callback in self._on_close:
+            callback()
+        self._on_close.clear()
 
     def __enter__(self) -> Self:
         return self
