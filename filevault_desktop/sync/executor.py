@@ -111,7 +111,6 @@ class Executor:
             if not a.fp.same_file(self.fs.stat(a.local_path)):
                 results[n] = _failure(a, LocalChanged(f"'{a.local_path}' changed since scanned"))
                 continue
-            self.fs.self_writes.note(self.fs.abs(a.local_path))
             ready.append((n, a))
         answers = batch(
             [
@@ -170,7 +169,6 @@ class Executor:
     def _upload(self, a: Upload) -> int:
         if not a.fp.same_file(self.fs.stat(a.local_path)):
             raise LocalChanged(f"'{a.local_path}' changed since it was scanned")
-        self.fs.self_writes.note(self.fs.abs(a.local_path))
         entry = self.remote.upload(
             self.fs.abs(a.local_path), self.root.full(a.remote_path), a.expected_version
         )

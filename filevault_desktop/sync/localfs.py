@@ -35,6 +35,16 @@ class SelfWrites:
         with self._lock:
             self._until[str(path)] = self._clock.monotonic() + self._window
 
+    def own_until(self, path: Path | str) -> float | None:
+        """When the echo window of our write to ``path`` ends (None: not our write)."""
+        now = self._clock.monotonic()
+        with self._lock:
+            until = self._until.get(str(path))
+            if until is not None and until < now:
+                del self._until[str(path)]
+                return None
+            return until
+
     def is_own(self, path: Path | str) -> bool:
         now = self._clock.monotonic()
         with self._lock:

@@ -96,19 +96,35 @@ class LocalWatcher:
         self._stop = threading.Event()
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._thread: threading.Thread | None = None
+        # Paths whose events were our own echo: looked at again once the echo window is over,
+        # so a user's save that landed inside the window is not lost with the echo.
+        self._recheck: dict[str, float] = {}
+        self._recheck_lock = threading.Lock()
 
     def offer(self, abs_path: str) -> None:
         """One raw event path; own writes, paths outside the root and ignored names are dropped."""
-        if self._self_writes is not None and self._self_writes.is_own(abs_path):
-            return
         try:
             rel = Path(abs_path).relative_to(self.root).as_posix()
         except ValueError:
             return
         if rel in ("", ".") or self._rules.is_ignored(rel):
             return
-        self.debouncer.add(rel)
+        until = self._self_writes.own_until(abs_path) if self._self_writes is not None else None
+        if until is not None:
+            with self._recheck_lock:
+                self._recheck[rel] = max(until, self._recheck.get(rel, 0.0))
+        else:
+            self.debouncer.add(rel)
         self._kick.set()
+
+    def _due_rechecks(self) -> float | None:
+        """Moves rechecks whose echo window is over into the debouncer; seconds to the next."""
+        now = self._clock.monotonic()
+        with self._recheck_lock:
+            for rel in [r for r, t in self._recheck.items() if t <= now]:
+                del self._recheck[rel]
+                self.debouncer.add(rel)
+            return min(self._recheck.values()) - now if self._recheck else None
 
     def start(self) -> None:
         observer = Observer()
@@ -130,8 +146,8 @@ class LocalWatcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            wait = self.debouncer.due_in()
-            self._clock.wait(self._kick, 3600.0 if wait is None else wait)
+            waits = [w for w in (self._due_rechecks(), self.debouncer.due_in()) if w is not None]
+            self._clock.wait(self._kick, min(waits) if waits else 3600.0)
             self._kick.clear()
             batch = self.debouncer.take()
             if batch and not self._stop.is_set():

@@ -264,3 +264,52 @@ def test_run_loop_uploads_local_changes_and_fetches_remote_ones(tmp_path: Path) 
     assert not thread.is_alive()
     assert (root / "from-web.txt").read_bytes() == b"web"
     assert remote.tree()["typed.txt"] == b"hello"
+
+
+def _eventually(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_save_right_after_the_engine_touched_the_file_is_not_lost(tmp_path: Path) -> None:
+    """The engine's own writes are ignored as events, but a user's save inside that echo
+    window still syncs (after an upload, and after a download that wrote the file)."""
+    import threading
+
+    from filevault_desktop.sync import FolderTrash, SyncConfig, SyncEngine, SyncIndex
+    from filevault_desktop.sync.testing import FakeRemote
+
+    root = tmp_path / "root"
+    root.mkdir()
+    remote = FakeRemote()
+    engine = SyncEngine(
+        SyncConfig(root=root, device="x", poll_interval=0.2, debounce=0.1),
+        remote,
+        SyncIndex(tmp_path / "i.sqlite3"),
+        trash=FolderTrash(tmp_path / "trash"),
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=engine.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        (root / "doc.txt").write_bytes(b"v1")
+        assert _eventually(lambda: remote.tree().get("doc.txt") == b"v1")
+        (root / "doc.txt").write_bytes(b"v2")  # within the echo window of the upload
+        assert _eventually(lambda: remote.tree().get("doc.txt") == b"v2")
+
+        entry = next(e for e in remote.list_files("") if e.path == "doc.txt")
+        remote_tmp = tmp_path / "from-elsewhere.txt"
+        remote_tmp.write_bytes(b"v3 from another device")
+        remote.upload(remote_tmp, "doc.txt", entry.version_id)
+        assert _eventually(lambda: (root / "doc.txt").read_bytes() == b"v3 from another device")
+        (root / "doc.txt").write_bytes(b"v4 right after the download")
+        assert _eventually(lambda: remote.tree().get("doc.txt") == b"v4 right after the download")
+    finally:
+        stop.set()
+        runner.join(10)
