@@ -50,7 +50,10 @@ def test_pause_and_resume_change_the_tray_state(
         pause.trigger()
     assert changed.args == [TrayState.PAUSED]
     assert ("pause", None) in sync.calls
-    assert app.window.pause_action.text() == "Resume syncing"
+    # The window's action follows the folder list, which is reloaded after the call.
+    qtbot.waitUntil(
+        lambda: app.window.pause_action.text() == "Resume syncing", timeout=SIGNAL_TIMEOUT_MS
+    )
 
     app.tray.menu.aboutToShow.emit()  # rebuilt: now offers resume
     resume = app.tray.find_action("Resume syncing")

@@ -48,7 +48,9 @@ def test_upload_survives_connections_cut_mid_part(
     stack: RunningStack, tmp_path: Path, proxy_for
 ) -> None:  # type: ignore[no-untyped-def]
     home, svc = signed_in_cli(stack, tmp_path, "flaky-up")
-    data = os.urandom(5 * MiB + 1234)  # six parts of 1 MiB on this stack
+    # Six parts on this stack (1 MiB each, the last 200 kB): every part is longer than the
+    # 100 kB after which the proxy cuts it.
+    data = os.urandom(5 * MiB + 200_000)
     source = tmp_path / "big.bin"
     source.write_bytes(data)
     puts: list[int] = []

@@ -146,6 +146,7 @@ def test_cross_user_over_http(make_user) -> None:  # type: ignore[no-untyped-def
 
 def test_stack_memory_stays_bounded_during_large_upload(make_user, stack: RunningStack) -> None:  # type: ignore[no-untyped-def]
     svc, _, _ = make_user()
+    before = stack.rss_bytes()  # the session's stack has served every earlier test
     chunk = os.urandom(MiB)
     size = 256 * MiB
     ticket = svc.api.initiate_upload("large.bin", size)
@@ -165,7 +166,8 @@ def test_stack_memory_stays_bounded_during_large_upload(make_user, stack: Runnin
         parts.append({"part_number": n, "etag": r.headers["ETag"].strip('"')})
     done = svc.api.complete_upload(ticket.upload_id, parts)
     assert done.size == size
-    assert stack.rss_bytes() < 300 * MiB
+    # Streamed to disk, never held: 256 MiB went through and the stack grew by far less.
+    assert stack.rss_bytes() - before < 96 * MiB
 
 
 def test_many_small_uploads_keep_the_stack_flat(make_user, stack: RunningStack) -> None:  # type: ignore[no-untyped-def]
