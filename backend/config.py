@@ -48,6 +48,10 @@ class BackendConfig:
     # Watermarked share links are served through this S3 Object Lambda access point (its ARN;
     # locally a bucket alias the local S3 front serves with the same handler).
     watermark_access_point: str | None = None
+    # The upload bucket has S3 Transfer Acceleration: URLs may be signed for its endpoint.
+    s3_accelerate: bool = False
+    # The Cognito user pool the admin API manages (None: no admin API here).
+    user_pool_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackendConfig:
@@ -69,4 +73,6 @@ class BackendConfig:
             share_lifecycle_arn=env.get(naming.ENV_SHARE_LIFECYCLE_ARN) or None,
             watermark_access_point=env.get(naming.ENV_WATERMARK_ACCESS_POINT) or None,
             share_reminder_lead_s=int(env.get(naming.ENV_SHARE_REMINDER_LEAD_S, str(24 * 3600))),
+            s3_accelerate=env.get(naming.ENV_S3_ACCELERATE, "").strip().lower() in ("1", "true"),
+            user_pool_id=env.get(naming.ENV_USER_POOL_ID) or None,
         )

@@ -23,6 +23,20 @@ ENV_NOTIFICATIONS_TOPIC_ARN: Final = "FILEVAULT_NOTIFICATIONS_TOPIC_ARN"
 ENV_SHARE_LIFECYCLE_ARN: Final = "FILEVAULT_SHARE_LIFECYCLE_ARN"
 ENV_WATERMARK_ACCESS_POINT: Final = "FILEVAULT_WATERMARK_ACCESS_POINT"
 ENV_SHARE_REMINDER_LEAD_S: Final = "FILEVAULT_SHARE_REMINDER_LEAD_SECONDS"
+# The Cognito user pool the admin API manages (set on the admin Lambda only).
+ENV_USER_POOL_ID: Final = "FILEVAULT_USER_POOL_ID"
+# "1" where the upload bucket has S3 Transfer Acceleration (set by the CDK app on the API
+# Lambdas; the local stack never sets it).
+ENV_S3_ACCELERATE: Final = "FILEVAULT_S3_ACCELERATE"
+
+# A client that wants pre-signed URLs on the S3 Transfer Acceleration endpoint sends this
+# request header with the value "1" (the desktop does when its profile says ``accelerate``).
+ACCELERATE_HEADER: Final = "x-filevault-accelerate"
+
+# The object tag the API puts on every stored blob of a file in the server's trash (and takes
+# off on restore); the upload bucket's lifecycle rule expires the objects that carry it.
+TRASHED_TAG_KEY: Final = "filevault-state"
+TRASHED_TAG_VALUE: Final = "trashed"
 
 ADMINS_GROUP: Final = "admins"
 

@@ -29,6 +29,9 @@ class Profile:
     aws_endpoint_url: str | None = None
     upload_bucket: str | None = None
     epoch: str | None = None
+    # Ask the API for S3 Transfer Acceleration URLs (faster over long distances, extra cost
+    # per GB); a deployment without acceleration refuses every request while this is on.
+    accelerate: bool = False
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Profile:
@@ -95,7 +98,11 @@ def save(paths: AppPaths, profile: Profile) -> Path:
 
 
 def from_cdk_outputs(
-    raw: Mapping[str, Any], name: str, *, stack_prefix: str | None = None
+    raw: Mapping[str, Any],
+    name: str,
+    *,
+    stack_prefix: str | None = None,
+    accelerate: bool = False,
 ) -> Profile:
     """An ``aws`` profile from the file ``cdk deploy --outputs-file`` writes
     (``{stack name: {output key: value}}``). ``stack_prefix`` picks one deployment when the
@@ -128,11 +135,17 @@ def from_cdk_outputs(
         user_pool_id=found[cdk_outputs.USER_POOL_ID],
         client_id=found[cdk_outputs.USER_POOL_CLIENT_ID],
         upload_bucket=found.get(cdk_outputs.UPLOAD_BUCKET),
+        accelerate=accelerate,
     )
 
 
 def import_cdk_outputs(
-    paths: AppPaths, outputs_file: Path, name: str, *, stack_prefix: str | None = None
+    paths: AppPaths,
+    outputs_file: Path,
+    name: str,
+    *,
+    stack_prefix: str | None = None,
+    accelerate: bool = False,
 ) -> Profile:
     try:
         raw = json.loads(outputs_file.read_text("utf-8"))
@@ -140,6 +153,6 @@ def import_cdk_outputs(
         raise ConfigError(f"cannot read CDK outputs {outputs_file}: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{outputs_file} is not a CDK outputs file")
-    profile = from_cdk_outputs(raw, name, stack_prefix=stack_prefix)
+    profile = from_cdk_outputs(raw, name, stack_prefix=stack_prefix, accelerate=accelerate)
     save(paths, profile)
     return profile

@@ -14,34 +14,50 @@ import requests
 
 from filevault_desktop import profiles
 from filevault_desktop.api.client import ApiClient, make_http
-from filevault_desktop.api.models import Account, RemoteFile, Share, Version
+from filevault_desktop.api.models import Account, Notification, RemoteFile, Share, Version
 from filevault_desktop.auth.session import AuthSession
-from filevault_desktop.auth.token_store import KeyringTokenStore, TokenStore
-from filevault_desktop.downloads import DownloadOutcome, download_all, plan_file, plan_folder
+from filevault_desktop.auth.token_store import KeyringTokenStore, Tokens, TokenStore
 from filevault_desktop.errors import NotFoundError
 from filevault_desktop.paths import AppPaths
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.profiles import Profile
 from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, folder_prefix
-from filevault_desktop.transfer import Subscriber, UploadEngine, UploadJournal
-from filevault_desktop.transfer.download import DownloadEngine
-from filevault_desktop.transfer.engine_base import EngineBase
-from filevault_desktop.transfer.http import RequestsFetcher, RequestsPartSender
-from filevault_desktop.uploads import UploadOutcome, plan, upload_all
 
-if TYPE_CHECKING:  # the real modules load on first use: most commands need neither
+if TYPE_CHECKING:  # the real modules load on first use: most commands need none of them
     from filevault_desktop.auth.cognito import Authenticator
+    from filevault_desktop.downloads import DownloadOutcome
     from filevault_desktop.sync_service import SyncService
+    from filevault_desktop.transfer import Subscriber
+    from filevault_desktop.transfer.engine_base import EngineBase
+    from filevault_desktop.uploads import UploadOutcome
 
 KEYRING_SERVICE = "filevault"
-E = TypeVar("E", bound=EngineBase)
+E = TypeVar("E", bound="EngineBase")
 
 
-def _cognito(profile: Profile, clock: Callable[[], float]) -> Authenticator:
-    # pycognito pulls in boto3 and cryptography (~0.5 s): only sign-in and refresh need it.
-    from filevault_desktop.auth.cognito import CognitoAuthenticator
+class _CognitoOnFirstUse:
+    """The Cognito authenticator, built when first used: pycognito pulls in boto3 and
+    cryptography (~0.4 s), and a command whose stored token is still fresh needs none of it."""
 
-    return CognitoAuthenticator(profile, clock=clock)
+    def __init__(self, profile: Profile, clock: Callable[[], float]) -> None:
+        self._profile, self._clock = profile, clock
+        self._real: Authenticator | None = None
+
+    def _auth(self) -> Authenticator:
+        if self._real is None:
+            from filevault_desktop.auth.cognito import CognitoAuthenticator
+
+            self._real = CognitoAuthenticator(self._profile, clock=self._clock)
+        return self._real
+
+    def sign_in(self, username: str, password: str) -> Tokens:
+        return self._auth().sign_in(username, password)
+
+    def refresh(self, tokens: Tokens) -> Tokens:
+        return self._auth().refresh(tokens)
+
+    def sign_out(self, tokens: Tokens) -> None:
+        self._auth().sign_out(tokens)
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,7 @@ class FileVaultService:
         self._token_store = token_store or (
             lambda p: KeyringTokenStore(KEYRING_SERVICE, f"{p.name}@{paths.identity()}")
         )
-        self._authenticator = authenticator or (lambda p: _cognito(p, clock))
+        self._authenticator = authenticator or (lambda p: _CognitoOnFirstUse(p, clock))
         self._http = http or make_http()
         self._clock = clock
         self._profile: Profile | None = None
@@ -104,12 +120,16 @@ class FileVaultService:
     def set_bandwidth_limits(self, upload_bps: float | None, download_bps: float | None) -> None:
         """Limits every transfer from now on, the ones running included."""
         self.upload_limit_bps, self.download_limit_bps = upload_bps, download_bps
+        from filevault_desktop.transfer import UploadEngine
+
         for engine in list(self._engines):
             is_upload = isinstance(engine, UploadEngine)
             engine.set_bandwidth_limit(upload_bps if is_upload else download_bps)
 
     def track(self, engine: E) -> E:
         """Applies the current limit to ``engine`` and keeps it in step until it is closed."""
+        from filevault_desktop.transfer import UploadEngine
+
         is_upload = isinstance(engine, UploadEngine)
         engine.set_bandwidth_limit(self.upload_limit_bps if is_upload else self.download_limit_bps)
         self._engines.append(engine)
@@ -128,7 +148,12 @@ class FileVaultService:
     @property
     def api(self) -> ApiClient:
         if self._api is None:
-            self._api = ApiClient(self.profile.api_url, self.session.access_token, http=self._http)
+            self._api = ApiClient(
+                self.profile.api_url,
+                self.session.access_token,
+                http=self._http,
+                accelerate=self.profile.accelerate,
+            )
         return self._api
 
     # ----- auth -----
@@ -208,6 +233,22 @@ class FileVaultService:
     def revoke_share(self, share_id: str) -> Share:
         return self.api.revoke_share(share_id)
 
+    # ----- notifications -----
+    def notifications(
+        self, cursor: str | None = None, *, unread_only: bool = True
+    ) -> tuple[list[Notification], str | None]:
+        """Inbox items after ``cursor`` (all pages), and the cursor to poll with next."""
+        found: list[Notification] = []
+        while True:
+            page = self.api.notifications(cursor)
+            found.extend(n for n in page.items if not (unread_only and n.read))
+            cursor = page.cursor or cursor
+            if not page.has_more:
+                return found, cursor
+
+    def mark_notifications_read(self, notification_ids: list[str]) -> int:
+        return self.api.ack_notifications(notification_ids) if notification_ids else 0
+
     # ----- transfers -----
     def upload(
         self,
@@ -219,6 +260,10 @@ class FileVaultService:
         workers: int = 8,
     ) -> list[UploadOutcome]:
         """Upload files and folders (recursively) under the remote folder ``to``."""
+        from filevault_desktop.transfer import UploadEngine, UploadJournal
+        from filevault_desktop.transfer.http import RequestsPartSender
+        from filevault_desktop.uploads import plan, upload_all
+
         planned = list(plan(sources, to))
         journal = UploadJournal(self.paths.state_dir / "transfers.sqlite3")
         sender = RequestsPartSender(pool_size=workers)
@@ -244,6 +289,10 @@ class FileVaultService:
         A file goes to ``local`` (or into it, when it is a folder); a folder lands as
         ``local/<folder>/...``. Interrupted downloads resume when run again.
         """
+        from filevault_desktop.downloads import download_all, plan_file, plan_folder
+        from filevault_desktop.transfer.download import DownloadEngine
+        from filevault_desktop.transfer.http import RequestsFetcher
+
         target = (local or Path.cwd()).expanduser()
         try:
             planned = [plan_file(self.find(remote), target)]

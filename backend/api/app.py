@@ -33,6 +33,8 @@ def handle(
         route = _BY_KEY.get(request.route_key)
         if route is None or (group is not None and route.group != group):
             raise NotFound("no such route")
+        if request.accelerate:
+            services = services.accelerated()
         response = OPERATIONS[route.operation](services, request)
     except ApiError as exc:
         response = error_response(exc)

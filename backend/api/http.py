@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from backend import naming
 from backend.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
 from backend.logic.context import Caller
 
@@ -35,6 +36,16 @@ class ApiRequest:
         return Caller(
             str(claims["sub"]), username, frozenset(_groups(claims.get("cognito:groups")))
         )
+
+    @property
+    def accelerate(self) -> bool:
+        """Whether the client asked for S3 Transfer Acceleration URLs (``1``/``0``)."""
+        raw = str(self.headers.get(naming.ACCELERATE_HEADER, "")).strip().lower()
+        if raw in ("", "0", "false"):
+            return False
+        if raw in ("1", "true"):
+            return True
+        raise ValidationFailed(f"the {naming.ACCELERATE_HEADER} header must be 1 or 0")
 
     def json_body(self, model: type[M]) -> M:
         if len(self.body) > MAX_BODY_BYTES:

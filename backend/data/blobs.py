@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import TagTypeDef
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,50 @@ def _content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-class BlobStore:
-    """One bucket's bytes. The S3 client's endpoint is the one clients can reach."""
+_MISSING = ("404", "NoSuchKey", "NotFound")
+# The configuration of an S3 client that signs URLs for the S3 Transfer Acceleration
+# endpoint (<bucket>.s3-accelerate.amazonaws.com); signing makes no request.
+ACCELERATE_CONFIG = Config(
+    s3={"addressing_style": "virtual", "use_accelerate_endpoint": True},
+    signature_version="s3v4",
+)
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+
+class BlobStore:
+    """One bucket's bytes. The S3 client's endpoint is the one clients can reach.
+
+    ``accelerate_client`` (an S3 client configured with ``use_accelerate_endpoint``) is given
+    where the bucket has S3 Transfer Acceleration; :meth:`accelerated` signs URLs with it.
+    """
+
+    def __init__(
+        self, client: S3Client, bucket: str, *, accelerate_client: S3Client | None = None
+    ) -> None:
         self._s3 = client
         self.bucket = bucket
+        self._accelerate = accelerate_client
+        # Pre-signs URLs; only the URLs move to the accelerate endpoint, never our own calls.
+        self._signer = client
+
+    @property
+    def can_accelerate(self) -> bool:
+        return self._accelerate is not None
+
+    def accelerated(self) -> BlobStore:
+        """The same bucket, its pre-signed URLs on the S3 Transfer Acceleration endpoint."""
+        if self._accelerate is None:
+            raise ValueError(f"no accelerate client for bucket {self.bucket}")
+        store = BlobStore(self._s3, self.bucket, accelerate_client=self._accelerate)
+        store._signer = self._accelerate
+        return store
 
     def presign_put(self, key: str, ttl_s: int) -> str:
-        return self._s3.generate_presigned_url(
+        return self._signer.generate_presigned_url(
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_s
         )
 
     def presign_part(self, key: str, s3_upload_id: str, part_number: int, ttl_s: int) -> str:
-        return self._s3.generate_presigned_url(
+        return self._signer.generate_presigned_url(
             "upload_part",
             Params={
                 "Bucket": self.bucket,
@@ -59,7 +91,7 @@ class BlobStore:
         )
 
     def presign_get(self, key: str, ttl_s: int, *, filename: str, content_type: str) -> str:
-        return self._s3.generate_presigned_url(
+        return self._signer.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
@@ -125,7 +157,7 @@ class BlobStore:
                 self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return None
             raise
         checksum = out.get("ChecksumSHA256")
@@ -137,6 +169,32 @@ class BlobStore:
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def set_tags(self, key: str, tags: Mapping[str, str]) -> bool:
+        """Replace the object's tag set (the backend is its only tagger); False if missing."""
+        tag_set: list[TagTypeDef] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        try:
+            self._s3.put_object_tagging(Bucket=self.bucket, Key=key, Tagging={"TagSet": tag_set})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return False
+            raise
+        return True
+
+    def clear_tags(self, key: str) -> bool:
+        """Remove every tag of the object; False if it does not exist."""
+        try:
+            self._s3.delete_object_tagging(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return False
+            raise
+        return True
+
+    def tags(self, key: str) -> dict[str, str]:
+        """The object's tags (checks and tests: the API roles have no GetObjectTagging)."""
+        out = self._s3.get_object_tagging(Bucket=self.bucket, Key=key)
+        return {t["Key"]: t["Value"] for t in out.get("TagSet", [])}
 
     # ----- used by the workflow steps -----
     def read(self, key: str, *, first: int | None = None) -> bytes:
@@ -160,12 +218,13 @@ class BlobStore:
 
     def presign_inline(self, key: str, ttl_s: int, *, content_type: str) -> str:
         """A short-lived GET URL that a browser or image view shows rather than saves."""
-        return self._s3.generate_presigned_url(
+        return self._signer.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type},
             ExpiresIn=ttl_s,
         )
 
     def with_bucket(self, bucket: str) -> BlobStore:
-        """The same client on another bucket (or access point)."""
+        """The same client on another bucket (or access point); never accelerated (access
+        points have no accelerate endpoint)."""
         return BlobStore(self._s3, bucket)

@@ -12,6 +12,7 @@ UPLOADS = "uploads"
 PROCESSED = "processed"
 ANALYTICS = "analytics"
 WATERMARK_SOURCE = "wm-src"
+FIS_CONFIG = "fis"  # where AWS FIS hands Lambda fault configurations to its extension
 
 
 def bucket_name(prefix: str, purpose: str) -> str:
@@ -32,3 +33,7 @@ def access_point_objects_arn(prefix: str, purpose: str, key_pattern: str) -> str
         f"arn:{Aws.PARTITION}:s3:{Aws.REGION}:{Aws.ACCOUNT_ID}:accesspoint/"
         f"{access_point_name(prefix, purpose)}/object/{key_pattern}"
     )
+
+
+def bucket_arn(prefix: str, purpose: str) -> str:
+    return f"arn:{Aws.PARTITION}:s3:::{bucket_name(prefix, purpose)}"

@@ -51,7 +51,8 @@ ACCESS: Final[Mapping[str, Access]] = {
     },
     "files": {
         Target.TABLE: TABLE_READ + TABLE_WRITE,
-        Target.UPLOAD_OBJECTS: ("s3:GetObject",),
+        # Trash tags a file's blobs for the expiry lifecycle rule; restore removes the tag.
+        Target.UPLOAD_OBJECTS: ("s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"),
         Target.PROCESSED_OBJECTS: ("s3:GetObject",),  # previews and thumbnails
     },
     "shares": {

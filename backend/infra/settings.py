@@ -9,10 +9,6 @@ from typing import Any
 
 from backend.config import GiB
 
-# Object tag the backend sets on a trashed blob; a lifecycle rule expires tagged objects.
-TRASHED_TAG_KEY = "filevault-state"
-TRASHED_TAG_VALUE = "trashed"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +28,12 @@ class Settings:
     cors_allowed_origins: tuple[str, ...] = ("*",)
     # Public Powertools for AWS Lambda (Python) v3 layer (account 017000801446).
     powertools_layer_version: int = 27
+    # Pillow in the layer of the functions whose code imports PIL (the version the tests use;
+    # `cdk deploy` pip-installs it from PyPI).
+    pillow_version: str = "13.0.0"
+    # S3 Transfer Acceleration on the upload bucket; the API signs accelerate-endpoint URLs
+    # for profiles that ask (`filevault profile import-cdk-outputs --accelerate`).
+    transfer_acceleration: bool = True
     # Reserved concurrency of the unauthenticated share resolver (0: none); it keeps a flood
     # of public requests from starving the signed-in routes and the table.
     public_reserved_concurrency: int = 20

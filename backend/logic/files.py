@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backend import naming
 from backend.data import keys
 from backend.data.metadata import Mutation
 from backend.data.records import (
@@ -27,6 +32,8 @@ from backend.logic.paths import name_of, normalize_prefix
 MAX_PAGE = 1000
 DEFAULT_PAGE = 200
 T = TypeVar("T")
+log = logging.getLogger("filevault.files")
+_TRASHED_TAGS = {naming.TRASHED_TAG_KEY: naming.TRASHED_TAG_VALUE}
 
 
 @dataclass(frozen=True)
@@ -269,7 +276,44 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
         )
 
     store.commit(user, build)
-    return result[0]
+    trashed = result[0]
+    blobs = _blob_keys(svc, user, trashed)
+    try:
+        _mark_blobs(svc, blobs, trashed=True)
+        # A restore that finished meanwhile must not leave its bytes marked for expiry.
+        if get_file(svc, caller, file_id).state is not FileState.TRASHED:
+            _mark_blobs(svc, blobs, trashed=False)
+    except (BotoCoreError, ClientError):
+        # The file is in the trash either way; untagged, its bytes just never expire.
+        log.exception("could not tag the blobs of trashed file %s for expiry", file_id)
+    return trashed
+
+
+def _blob_keys(svc: Services, user_id: str, record: FileRecord) -> list[str]:
+    """Every S3 object a file's versions point at (restored versions share older ones)."""
+    found = {record.blob_key}
+    prefix = f"V#{record.file_id}#"
+    found.update(
+        v.blob_key for v in svc.store.iter_all(VersionRecord, keys.user_pk(user_id), prefix)
+    )
+    return sorted(found)
+
+
+def _mark_blobs(svc: Services, blob_keys: list[str], *, trashed: bool) -> None:
+    """Tag (trash) or untag (restore) the objects; the upload bucket's lifecycle rule expires
+    tagged objects after the trash retention. Missing objects are skipped."""
+
+    def mark(key: str) -> bool:
+        if trashed:
+            return svc.uploads.set_tags(key, _TRASHED_TAGS)
+        return svc.uploads.clear_tags(key)
+
+    if len(blob_keys) <= 1:
+        for key in blob_keys:
+            mark(key)
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(blob_keys))) as pool:
+        list(pool.map(mark, blob_keys))
 
 
 def list_trash(
@@ -292,6 +336,10 @@ def restore_from_trash(
     store, user = svc.store, caller.user_id
     now = svc.now_ms()
     result: list[FileRecord] = []
+    # Untag first: should anything after this fail, the file stays in the trash, untagged
+    # (kept for good), never restored with bytes that the lifecycle rule will delete.
+    blobs = _blob_keys(svc, user, get_file(svc, caller, file_id))
+    _mark_blobs(svc, blobs, trashed=False)
 
     def build(_: Profile) -> Mutation:
         current = get_file(svc, caller, file_id)
@@ -331,6 +379,11 @@ def restore_from_trash(
         )
 
     store.commit(user, build)
+    try:
+        # Again, for a trash request whose tagging raced with this restore.
+        _mark_blobs(svc, blobs, trashed=False)
+    except (BotoCoreError, ClientError):
+        log.exception("could not re-check the expiry tags of restored file %s", file_id)
     return result[0]
 
 

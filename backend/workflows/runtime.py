@@ -13,7 +13,8 @@ import boto3
 from botocore.config import Config
 
 from backend.config import BackendConfig
-from backend.data.blobs import BlobStore
+from backend.data.blobs import ACCELERATE_CONFIG, BlobStore
+from backend.data.directory import CognitoDirectory
 from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.logic.context import Services
@@ -44,12 +45,21 @@ def services_from_env() -> Services:
             session.client("stepfunctions", endpoint_url=endpoint, config=retries),
             config.share_lifecycle_arn,
         )
+    accelerate = None
+    if config.s3_accelerate:
+        # Signs URLs only (no request leaves through it); AWS's own endpoint, never an override.
+        accelerate = session.client("s3", config=ACCELERATE_CONFIG)
+    directory = None
+    if config.user_pool_id:  # the admin API's function only
+        idp = session.client("cognito-idp", endpoint_url=endpoint, config=retries)
+        directory = CognitoDirectory(idp, config.user_pool_id)
     return Services(
         config=config,
         store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
-        uploads=BlobStore(s3, config.upload_bucket),
+        uploads=BlobStore(s3, config.upload_bucket, accelerate_client=accelerate),
         processed=BlobStore(s3, config.processed_bucket),
         events=events,
+        directory=directory,
     )
 
 

@@ -139,3 +139,36 @@ class Share:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Share:
         return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """An inbox item: a file processed, quarantined or failed; a share link opened or expiring."""
+
+    notification_id: str
+    kind: str
+    title: str
+    body: str
+    file_id: str | None
+    share_id: str | None
+    created_at: str
+    read: bool
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Notification:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Notification]
+    cursor: str | None  # poll with it for what arrives next
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> NotificationPage:
+        return cls(
+            [Notification.from_json(n) for n in raw["items"]],
+            raw.get("cursor"),
+            bool(raw["has_more"]),
+        )

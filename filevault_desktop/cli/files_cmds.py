@@ -170,4 +170,17 @@ def share_revoke(share_id: str, profile: str | None, as_json: bool) -> None:
     emit(revoked, as_json=as_json, text=f"revoked {revoked.url}")
 
 
-COMMANDS = (ls, rm, mv, versions, restore, trash, share)
+@click.command("notifications")
+@click.option("--all", "show_all", is_flag=True, help="Read ones too, not only unread ones.")
+@click.option("--mark-read", is_flag=True, help="Mark the listed notifications read.")
+@profile_option
+@json_option
+@handles_errors
+def notifications(show_all: bool, mark_read: bool, profile: str | None, as_json: bool) -> None:
+    """Your notifications: files processed or quarantined, share links opened or expiring."""
+    svc = service(profile)
+    found, _ = svc.notifications(unread_only=not show_all)
+    if mark_read:
+        svc.mark_notifications_read([n.notification_id for n in found if not n.read])
+    lines = [f"{n.created_at[:19]:20}  {n.title}: {n.body}" for n in found]
+    emit(found, as_json=as_json, text="\n".join(lines) or "(no notifications)")

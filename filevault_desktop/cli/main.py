@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from filevault_desktop.cli.output import emit, fail
 from filevault_desktop.errors import FileVaultError
 from filevault_desktop.paths import AppPaths
-from filevault_desktop.service import FileVaultService
+
+if TYPE_CHECKING:
+    from filevault_desktop.service import FileVaultService
 
 F = TypeVar("F", bound=Callable[..., Any])
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -49,10 +52,46 @@ def read_password(from_stdin: bool) -> str:
 
 
 def service(profile: str | None) -> FileVaultService:
+    from filevault_desktop.service import FileVaultService
+
     return FileVaultService(AppPaths.from_env(), profile)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands defined in other modules, imported only when run (or listed by --help): each pulls
+# in what it needs (transfers, sync, the local stack), and starting the CLI stays cheap.
+LAZY_COMMANDS = {
+    "upload": "filevault_desktop.cli.transfer_cmds:upload",
+    "download": "filevault_desktop.cli.transfer_cmds:download",
+    "ls": "filevault_desktop.cli.files_cmds:ls",
+    "rm": "filevault_desktop.cli.files_cmds:rm",
+    "mv": "filevault_desktop.cli.files_cmds:mv",
+    "versions": "filevault_desktop.cli.files_cmds:versions",
+    "restore": "filevault_desktop.cli.files_cmds:restore",
+    "trash": "filevault_desktop.cli.files_cmds:trash",
+    "share": "filevault_desktop.cli.files_cmds:share",
+    "notifications": "filevault_desktop.cli.files_cmds:notifications",
+    "sync": "filevault_desktop.cli.sync_cmds:sync_group",
+    "profile": "filevault_desktop.cli.profile_cmds:profile_group",
+    "stack": "filevault_desktop.cli.stack_cmds:stack",
+    "app": "filevault_desktop.cli.app_cmd:app",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, name = target.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command), target
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="filevault-desktop")
 def cli() -> None:
     """FileVault: upload, store, sync and share files on your own AWS account."""
@@ -117,18 +156,6 @@ def auth_token(profile: str | None, as_json: bool) -> None:
 
 
 def main() -> None:
-    from filevault_desktop.cli.files_cmds import COMMANDS
-    from filevault_desktop.cli.profile_cmds import profile_group
-    from filevault_desktop.cli.stack_cmds import stack
-
-    cli.add_command(stack)
-    cli.add_command(profile_group)
-    from filevault_desktop.cli.app_cmd import app
-    from filevault_desktop.cli.sync_cmds import sync_group
-    from filevault_desktop.cli.transfer_cmds import download, upload
-
-    for command in (*COMMANDS, upload, download, sync_group, app):
-        cli.add_command(command)
     cli(prog_name="filevault")
 
 

@@ -47,14 +47,19 @@ def list_profiles(as_json: bool) -> None:
     default=None,
     help="Stack name prefix of the deployment, when the file holds several.",
 )
+@click.option(
+    "--accelerate/--no-accelerate",
+    default=False,
+    help="Transfer through S3 Transfer Acceleration (faster far from the region; costs more).",
+)
 @json_option
 @handles_errors
 def import_cdk_outputs(
-    outputs_file: Path, name: str, stack_prefix: str | None, as_json: bool
+    outputs_file: Path, name: str, stack_prefix: str | None, accelerate: bool, as_json: bool
 ) -> None:
     """Write an AWS profile from `cdk deploy --all --outputs-file OUTPUTS_FILE`."""
     profile = profiles.import_cdk_outputs(
-        AppPaths.from_env(), outputs_file, name, stack_prefix=stack_prefix
+        AppPaths.from_env(), outputs_file, name, stack_prefix=stack_prefix, accelerate=accelerate
     )
     emit(
         profile.to_dict(),

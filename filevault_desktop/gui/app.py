@@ -58,6 +58,9 @@ from filevault_desktop.transfer.events import Direction, FailureReason, Transfer
 
 log = logging.getLogger(__name__)
 ACCOUNT_REFRESH_MS = 60_000
+NOTIFICATION_POLL_MS = 15_000
+# Periodic calls whose failure the offline state already says: not issues of their own.
+QUIET_OPERATIONS = {"account", "notifications"}
 SHARE_OPERATIONS = {"share links", "create share link", "revoke share link"}
 
 
@@ -102,6 +105,9 @@ class FileVaultApp(QObject):
         self._account_timer = QTimer(self)
         self._account_timer.setInterval(ACCOUNT_REFRESH_MS)
         self._account_timer.timeout.connect(self.bridge.refresh_account)
+        self._inbox_timer = QTimer(self)
+        self._inbox_timer.setInterval(NOTIFICATION_POLL_MS)
+        self._inbox_timer.timeout.connect(self.bridge.poll_notifications)
         self._connect()
         self._update_state()
 
@@ -117,6 +123,7 @@ class FileVaultApp(QObject):
         b.failed.connect(self._on_failure)
         b.listing_ready.connect(w.browser.show_listing)
         b.recent_ready.connect(self._on_recent)
+        b.server_notifications.connect(self.notifier.server)
         b.job_queued.connect(w.activity.model.add_job)
         b.job_queued.connect(lambda _: self._update_state())
         b.transfer_events.connect(self._on_transfer_events)
@@ -201,6 +208,7 @@ class FileVaultApp(QObject):
             self.settings.upload_limit_kbps, self.settings.download_limit_kbps
         )
         self._account_timer.start()
+        self._watch_inbox()
         self._update_state()
         self.bridge.refresh_sync()  # starts syncing this account's folders
         # Signing in loaded the AWS SDK's models: hundreds of thousands of long-lived objects
@@ -221,6 +229,7 @@ class FileVaultApp(QObject):
         self.info = None
         self.recent = []
         self._account_timer.stop()
+        self._inbox_timer.stop()
         self.window.set_account(None)
         self._update_state()
         self.bridge.refresh_sync()  # stops syncing the signed-out account's folders
@@ -244,8 +253,8 @@ class FileVaultApp(QObject):
         if failure.operation in SHARE_OPERATIONS and dialog is not None:
             dialog.show_error(failure.message)
             return
-        if failure.operation == "account":
-            return  # the periodic refresh: the offline state says it already
+        if failure.operation in QUIET_OPERATIONS:
+            return  # periodic calls: the offline state says it already
         self.window.issues.add(from_failure(failure))
         self.notifier.error(f"Could not {failure.operation}", failure.message)
 
@@ -361,7 +370,10 @@ class FileVaultApp(QObject):
             f"Delete {prompt.count} files", QMessageBox.ButtonRole.DestructiveRole
         )
         box.addButton("Keep them", QMessageBox.ButtonRole.RejectRole)
-        box.setInformativeText("Deleted files go to the trash and can be restored.")
+        box.setInformativeText(
+            "Delete: they go to the trash and can be restored from there.\n"
+            "Keep them: the files come back where they were deleted."
+        )
 
         def answered() -> None:
             allow = box.clickedButton() is delete
@@ -406,6 +418,7 @@ class FileVaultApp(QObject):
                 self._on_failure(Failure("save settings", Problem.BUG, str(exc)))
         self.settings = settings
         self.notifier.enabled = settings.notifications
+        self._watch_inbox()
         self.recent = self.recent[: settings.recent_files]
         try:
             if self.autostart.enabled() != settings.start_at_login:
@@ -414,6 +427,16 @@ class FileVaultApp(QObject):
             self._on_failure(Failure("change start at login", Problem.REFUSED, str(exc)))
         if self.info is not None:
             self.bridge.apply_bandwidth(settings.upload_limit_kbps, settings.download_limit_kbps)
+
+    def _watch_inbox(self) -> None:
+        """Polls the server's inbox while signed in with notifications on; turned off, unread
+        notifications stay unread on the server (for other devices, and for later)."""
+        if self.info is not None and self.settings.notifications:
+            if not self._inbox_timer.isActive():
+                self._inbox_timer.start()
+                self.bridge.poll_notifications()
+        else:
+            self._inbox_timer.stop()
 
     def open_admin(self) -> AdminWindow | None:
         if self.info is None or not self.info.is_admin:
@@ -484,6 +507,7 @@ class FileVaultApp(QObject):
 
     def shutdown(self) -> None:
         self._account_timer.stop()
+        self._inbox_timer.stop()
         self.bridge.shutdown(wait=False)
         self.window.quitting = True
         self.window.close()

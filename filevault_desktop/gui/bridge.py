@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
+from filevault_desktop.api.models import Notification
 from filevault_desktop.errors import (
     ApiError,
     AuthError,
@@ -112,6 +113,7 @@ class Bridge(QObject):
     remote_changed = Signal(RemoteChanged)
     versions_ready = Signal(FileVersions)
     recent_ready = Signal(tuple)  # tuple[RecentFile, ...]
+    server_notifications = Signal(tuple)  # tuple[Notification, ...], new and unread
     # sharing
     shares_ready = Signal(FileShares)
     share_created = Signal(ShareCreated)
@@ -143,6 +145,9 @@ class Bridge(QObject):
         self._online: bool | None = None
         self._job_ids = itertools.count(1)
         self._listing_seq = itertools.count(1)
+        # Where the next inbox poll starts; one poll at a time, so nothing is shown twice.
+        self._inbox_cursor: str | None = None
+        self._inbox_polling = threading.Lock()
         self._jobs: dict[int, _Job] = {}
         self._jobs_lock = threading.Lock()
         # Filled by transfer workers (deque appends are atomic), drained on the UI thread.
@@ -231,18 +236,22 @@ class Bridge(QObject):
             if service.session.tokens() is None:
                 raise AuthError("sign in to continue")
             info = service.whoami()
-            self._service = service
+            self._set_service(service)
             return SignedInInfo(info.profile, info.account)
 
         return self._run(
             "sign in", call, lambda i: self._emit(self.signed_in, i), failed=self.sign_in_failed
         )
 
+    def _set_service(self, service: FileVaultService | None) -> None:
+        self._service = service
+        self._inbox_cursor = None
+
     def sign_in(self, profile: str, username: str, password: str) -> Future[None]:
         def call() -> SignedInInfo:
             service = self._make_service(profile)
             info = service.login(username, password)
-            self._service = service
+            self._set_service(service)
             return SignedInInfo(info.profile, info.account)
 
         return self._run(
@@ -251,7 +260,7 @@ class Bridge(QObject):
 
     def sign_out(self) -> Future[None]:
         service = self._service
-        self._service = None
+        self._set_service(None)
         self.cancel_all()
 
         def call() -> None:
@@ -271,15 +280,37 @@ class Bridge(QObject):
         return self._run("account", call, lambda i: self._emit(self.account_changed, i))
 
     def apply_bandwidth(self, upload_kbps: int, download_kbps: int) -> Future[None]:
-        """Passes the limits on once the facade offers ``set_bandwidth_limits``."""
-
         def call() -> None:
             service = self._service
-            setter = getattr(service, "set_bandwidth_limits", None)
-            if callable(setter):
-                setter(upload_kbps * 1000 or None, download_kbps * 1000 or None)
+            if service is not None:
+                service.set_bandwidth_limits(
+                    upload_kbps * 1000 or None, download_kbps * 1000 or None
+                )
 
         return self._run("bandwidth limits", _Offline(call), lambda _: None)
+
+    def poll_notifications(self) -> Future[None]:
+        """Emits the server's unread notifications that arrived since the last poll, and marks
+        them read (they have been shown). A poll still running makes this one a no-op."""
+
+        def call() -> tuple[Notification, ...]:
+            if not self._inbox_polling.acquire(blocking=False):
+                return ()
+            try:
+                service = self._signed_in_service()
+                found, cursor = service.notifications(self._inbox_cursor)
+                if self._service is service:  # not signed out or in again meanwhile
+                    self._inbox_cursor = cursor
+                service.mark_notifications_read([n.notification_id for n in found])
+                return tuple(found)
+            finally:
+                self._inbox_polling.release()
+
+        def done(found: tuple[Notification, ...]) -> None:
+            if found:
+                self._emit(self.server_notifications, found)
+
+        return self._run("notifications", call, done)
 
     # ----- remote files ----------------------------------------------------------------------
 

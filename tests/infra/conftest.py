@@ -54,7 +54,8 @@ def synth() -> Synth:
     from backend.infra.app import build
     from backend.infra.settings import Settings
 
-    app = App()
+    # No stack is bundled: the Pillow layer's asset (pip from PyPI) is staged, not built.
+    app = App(context={"aws:cdk:bundling-stacks": []})
     stacks = build(app, Settings(account=ACCOUNT, region=REGION))
     assembly = app.synth()
     templates: dict[str, dict[str, Any]] = {}

@@ -9,6 +9,7 @@ import pytest
 from backend import naming
 from backend.api.routes import GROUPS, ROUTES
 from backend.infra.permissions import ACCESS
+from backend.infra.settings import Settings
 from tests.infra.conftest import PARTS, Synth, as_list, statements
 
 DATA_SERVICES = ("s3:", "dynamodb:", "kms:", "sns:", "states:", "s3-object-lambda:")
@@ -45,9 +46,10 @@ def test_every_bucket_is_encrypted_versioned_and_data_buckets_use_the_cmk(synth:
             assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
             assert rule["BucketKeyEnabled"] is True
         else:
-            # Log targets: S3 server access logs and CloudTrail need SSE-S3 there.
+            # Log targets: S3 server access logs and CloudTrail need SSE-S3 there; the FIS
+            # config bucket holds only fault files the FIS service writes.
             assert algorithm == "AES256"
-            assert "Log" in logical_id, (part, logical_id)
+            assert "Log" in logical_id or logical_id.startswith("FisConfigs"), (part, logical_id)
     assert kms_buckets == 3  # uploads, processed, analytics
 
 
@@ -107,7 +109,16 @@ def test_upload_bucket_lifecycle_cors_acceleration_and_events(synth: Synth) -> N
         t["StorageClass"] == "INTELLIGENT_TIERING" for r in rules for t in r.get("Transitions", [])
     )
     assert any("NoncurrentVersionExpiration" in r for r in rules)
-    assert any(r.get("TagFilters") and "ExpirationInDays" in r for r in rules)  # trash
+    # Trash: exactly the tag the API puts on a trashed file's blobs, after the retention.
+    trash = [r for r in rules if r.get("TagFilters")]
+    assert trash == [
+        {
+            "Id": "expire-trashed",
+            "Status": "Enabled",
+            "TagFilters": [{"Key": naming.TRASHED_TAG_KEY, "Value": naming.TRASHED_TAG_VALUE}],
+            "ExpirationInDays": Settings().trash_retention_days,
+        }
+    ]
     assert uploads["AccelerateConfiguration"] == {"AccelerationStatus": "Enabled"}
     cors = uploads["CorsConfiguration"]["CorsRules"][0]
     assert {"PUT", "GET"} <= set(cors["AllowedMethods"])

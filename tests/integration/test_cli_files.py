@@ -87,3 +87,25 @@ def test_share_commands(stack: RunningStack, tmp_path: Path) -> None:
     assert bad.returncode == 6 and "Traceback" not in bad.stderr
     bad = run(["share", "create", "share/me.txt", "--expires", "soon"], home, stack)
     assert bad.returncode == 2 and "not a duration" in bad.stderr
+
+
+def test_a_command_with_a_fresh_token_loads_no_sdk(stack: RunningStack, tmp_path: Path) -> None:
+    """Start-up cost: ``ls`` with a stored, fresh token needs neither the AWS SDK (pycognito's
+    boto3, only for sign-in and refresh) nor the transfer or sync engines."""
+    home, _ = signed_in_cli(stack, tmp_path, "quick")
+    out = run(["ls"], home, stack, PYTHONPROFILEIMPORTTIME="1")
+    assert out.returncode == 0, out.stderr
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in out.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "requests" in loaded  # the report is there at all
+    heavy = {
+        "boto3",
+        "botocore",
+        "pycognito",
+        "filevault_desktop.sync",
+        "filevault_desktop.transfer",
+    }
+    assert not heavy & loaded

@@ -496,8 +496,24 @@ def test_presigned_put_with_form_content_type(s3: Any, server: Server) -> None:
 def test_unsupported_subresource_is_501(s3: Any) -> None:
     s3.put_object(Bucket="vault", Key="t", Body=b"x")
     with pytest.raises(ClientError) as excinfo:
-        s3.get_object_tagging(Bucket="vault", Key="t")
+        s3.get_object_acl(Bucket="vault", Key="t")
     assert _code(excinfo) == "NotImplemented"
+    with pytest.raises(ClientError) as excinfo:
+        s3.get_bucket_tagging(Bucket="vault")  # object tags only
+    assert _code(excinfo) == "NotImplemented"
+
+
+def test_object_tagging_round_trip(s3: Any) -> None:
+    s3.put_object(Bucket="vault", Key="t", Body=b"x")
+    assert s3.get_object_tagging(Bucket="vault", Key="t")["TagSet"] == []
+    tags = {"TagSet": [{"Key": "filevault-state", "Value": "trashed"}]}
+    s3.put_object_tagging(Bucket="vault", Key="t", Tagging=tags)
+    assert s3.get_object_tagging(Bucket="vault", Key="t")["TagSet"] == tags["TagSet"]
+    s3.delete_object_tagging(Bucket="vault", Key="t")
+    assert s3.get_object_tagging(Bucket="vault", Key="t")["TagSet"] == []
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object_tagging(Bucket="vault", Key="missing", Tagging=tags)
+    assert _code(excinfo) == "NoSuchKey"
 
 
 # ----------------------------------------------------------- persistence

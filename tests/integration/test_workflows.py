@@ -21,6 +21,7 @@ from PIL import Image
 from filevault_desktop.service import FileVaultService
 from tests.integration.helpers import OCTET, download_bytes, upload_bytes
 from tests.integration.stack import RunningStack, client, start_stack
+from tests.integration.test_cli import run
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class User:
         name = "flow-" + secrets.token_hex(4)
         password = "Pw-" + secrets.token_hex(8)
         stack.add_user(name, password)
+        self.name, self.password = name, password
         self.svc: FileVaultService = client(stack, home / name)
         self.svc.login(name, password)
         self.base = stack.api_url
@@ -170,6 +172,32 @@ def test_jpeg_yields_previews_metadata_and_notification(
     assert result == {"acknowledged": 1}
     assert user.notified("file_processed")["read"] is True  # type: ignore[index]
     assert execution_for(flow_stack, uploaded.file_id)["status"] == "SUCCEEDED"
+
+
+def test_facade_and_cli_read_and_mark_notifications(
+    flow_stack: RunningStack, user: User, tmp_path: Path
+) -> None:
+    uploaded = upload_bytes(user.svc, "holiday.jpg", photo())
+    wait_for("the notification", lambda: user.notified("file_processed"))
+    unread, cursor = user.svc.notifications()
+    assert [(n.kind, n.file_id, n.read) for n in unread] == [
+        ("file_processed", uploaded.file_id, False)
+    ]
+    assert cursor is not None
+    assert user.svc.notifications(cursor) == ([], cursor)  # nothing new after the cursor
+
+    home = tmp_path / "cli-home"
+    login = run(["login", "-u", user.name, "--password-stdin"], home, flow_stack, user.password)
+    assert login.returncode == 0, login.stderr
+    listed = run(["notifications", "--json"], home, flow_stack)
+    assert listed.returncode == 0, listed.stderr
+    assert [n["notification_id"] for n in json.loads(listed.stdout)] == [unread[0].notification_id]
+    marked = run(["notifications", "--mark-read"], home, flow_stack)
+    assert marked.returncode == 0 and "holiday.jpg" in marked.stdout, marked.stdout
+    assert user.svc.notifications() == ([], cursor)  # read now: the unread list is empty
+    everything, _ = user.svc.notifications(unread_only=False)
+    assert [n.read for n in everything] == [True]
+    assert run(["notifications"], home, flow_stack).stdout.strip() == "(no notifications)"
 
 
 def test_corrupt_image_is_marked_failed_and_kept(flow_stack: RunningStack, user: User) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from unittest.mock import MagicMock
 
 import pytest
 from click.testing import CliRunner
@@ -91,3 +92,65 @@ def test_cli_writes_the_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert json.loads(result.output)["api_url"] == API
     shown = CliRunner().invoke(profile_group, ["show", "prod", "--json"])
     assert json.loads(shown.output)["kind"] == "aws"
+
+
+def test_accelerate_flag_round_trips_and_defaults_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filevault_desktop.cli.profile_cmds import profile_group
+
+    monkeypatch.setenv("FILEVAULT_HOME", str(tmp_path / "home"))
+    source = tmp_path / "outputs.json"
+    source.write_text(json.dumps(_outputs()))
+    runner = CliRunner()
+    args = ["import-cdk-outputs", str(source), "--json"]
+    fast = runner.invoke(profile_group, [*args, "--name", "fast", "--accelerate"])
+    plain = runner.invoke(profile_group, [*args, "--name", "plain"])
+    assert fast.exit_code == 0 and plain.exit_code == 0, fast.output + plain.output
+    assert json.loads(fast.output)["accelerate"] is True
+    assert json.loads(plain.output)["accelerate"] is False
+    shown = runner.invoke(profile_group, ["show", "fast", "--json"])
+    assert json.loads(shown.output)["accelerate"] is True
+    paths = AppPaths.from_env()
+    assert profiles.load(paths, "fast").accelerate is True
+    assert profiles.load(paths, "plain").accelerate is False
+    # Profiles written before the flag existed load with it off.
+    old = profiles.load(paths, "plain").to_dict()
+    del old["accelerate"]
+    assert profiles.Profile.from_dict(old).accelerate is False
+
+
+def test_the_api_client_sends_the_accelerate_header_only_when_asked() -> None:
+    import requests
+
+    from backend import naming
+    from filevault_desktop.api.client import ACCELERATE_HEADER, ApiClient
+
+    assert ACCELERATE_HEADER.lower() == naming.ACCELERATE_HEADER
+    response = requests.Response()
+    response.status_code = 200
+    sent: list[dict[str, str]] = []
+    for accelerate in (True, False):
+        http = MagicMock()
+        http.request.return_value = response
+        client = ApiClient("https://api.example", lambda: "t", http=http, accelerate=accelerate)
+        client.request("GET", "/me")
+        client.request("GET", "/s/x", auth=False)
+        sent += [call.kwargs["headers"] for call in http.request.call_args_list]
+    assert [h.get(ACCELERATE_HEADER) for h in sent] == ["1", "1", None, None]
+    assert sent[0]["Authorization"] == "Bearer t"
+
+
+def test_the_service_passes_the_profile_flag_to_its_api_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filevault_desktop.api.client import ACCELERATE_HEADER
+    from filevault_desktop.service import FileVaultService
+
+    monkeypatch.setenv("FILEVAULT_HOME", str(tmp_path / "home"))
+    paths = AppPaths.from_env()
+    profiles.save(paths, profiles.from_cdk_outputs(_outputs(), "fast", accelerate=True))
+    service = FileVaultService(
+        paths, "fast", token_store=lambda p: MagicMock(), authenticator=lambda p: MagicMock()
+    )
+    assert service.api._extra_headers == {ACCELERATE_HEADER: "1"}

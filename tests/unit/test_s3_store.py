@@ -508,6 +508,64 @@ def test_copy_links_instead_of_copying(store: ObjectStore, tmp_path: Path) -> No
     assert _error(excinfo) == "InvalidRequest"
 
 
+# ----------------------------------------------------------------- tags
+def test_object_tags_put_get_delete_and_follow_the_object(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    trashed = {"filevault-state": "trashed"}
+    store.put_object("vault", "k", _body(b"x"))
+    assert store.get_object_tagging("vault", "k") == {}
+    store.put_object_tagging("vault", "k", trashed)
+    assert store.get_object_tagging("vault", "k") == trashed
+    store.put_object_tagging("vault", "k", {"a": "1", "b": ""})  # replaces the whole set
+    assert store.get_object_tagging("vault", "k") == {"a": "1", "b": ""}
+    store.delete_object_tagging("vault", "k")
+    assert store.get_object_tagging("vault", "k") == {}
+    # A copy carries the source's tags; an overwrite or a new upload starts without any.
+    store.put_object_tagging("vault", "k", trashed)
+    store.copy_object("vault", "k", "vault", "copy")
+    assert store.get_object_tagging("vault", "copy") == trashed
+    store.put_object("vault", "k", _body(b"y"))
+    assert store.get_object_tagging("vault", "k") == {}
+    upload = store.create_multipart_upload("vault", "copy")
+    part = store.upload_part("vault", "copy", upload.upload_id, 1, _body(b"z"))
+    store.complete_multipart_upload(
+        "vault", "copy", upload.upload_id, [CompletedPart(1, part.etag)]
+    )
+    assert store.get_object_tagging("vault", "copy") == {}
+    # Deleting the object deletes its tags: a new object under the key has none.
+    store.put_object_tagging("vault", "k", trashed)
+    store.delete_object("vault", "k")
+    store.put_object("vault", "k", _body(b"again"))
+    assert store.get_object_tagging("vault", "k") == {}
+    # Tags survive a restart.
+    store.put_object_tagging("vault", "k", trashed)
+    store.close()
+    reopened = ObjectStore(tmp_path, min_part_size=MIN_PART)
+    try:
+        assert reopened.get_object_tagging("vault", "k") == trashed
+    finally:
+        reopened.close()
+
+
+def test_object_tag_errors(store: ObjectStore) -> None:
+    for call in (
+        lambda: store.get_object_tagging("vault", "missing"),
+        lambda: store.put_object_tagging("vault", "missing", {"a": "1"}),
+        lambda: store.delete_object_tagging("vault", "missing"),
+    ):
+        with pytest.raises(S3Error) as excinfo:
+            call()
+        assert _error(excinfo) == "NoSuchKey"
+    store.put_object("vault", "k", _body(b"x"))
+    with pytest.raises(S3Error) as excinfo:
+        store.put_object_tagging("vault", "k", {f"t{i}": "v" for i in range(11)})
+    assert _error(excinfo) == "BadRequest"
+    with pytest.raises(S3Error) as excinfo:
+        store.put_object_tagging("vault", "k", {"k" * 129: "v"})
+    assert _error(excinfo) == "InvalidTag"
+
+
 # --------------------------------------------------------- durability
 def test_state_survives_reopen_and_orphans_are_swept(tmp_path: Path) -> None:
     first = ObjectStore(tmp_path, min_part_size=MIN_PART)

@@ -1,4 +1,5 @@
-"""Lambda functions: arm64, Powertools layer, X-Ray, their own role and log group."""
+"""Lambda functions: arm64, Powertools layer (and Pillow's where the code imports PIL), X-Ray,
+their own role and log group."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from backend.infra.constructs.pillow import PillowLayer
+from backend.infra.imports import imports_package
 from backend.infra.lambda_source import staged_source
 from backend.infra.nag import acknowledge
 
@@ -30,7 +33,8 @@ class BackendFunction(Construct):
     """One Lambda running ``handler`` from the ``backend`` package.
 
     The role starts empty except for writing its own log group and X-Ray segments; callers
-    add exact grants to ``role``.
+    add exact grants to ``role``. A handler whose code can import ``PIL`` gets the stack's
+    Pillow layer (``pillow_version``).
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class BackendFunction(Construct):
         environment: Mapping[str, str],
         service: str,
         powertools_layer_version: int,
+        pillow_version: str,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         memory_mb: int = 512,
         timeout: Duration | None = None,
@@ -59,9 +64,14 @@ class BackendFunction(Construct):
             self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
         )
         self.log_group.grant_write(self.role)
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", powertools_layer_arn(powertools_layer_version)
-        )
+        layers = [
+            lambda_.LayerVersion.from_layer_version_arn(
+                self, "Powertools", powertools_layer_arn(powertools_layer_version)
+            )
+        ]
+        self.uses_pillow = imports_package(handler, "PIL")
+        if self.uses_pillow:
+            layers.append(PillowLayer.of(self, version=pillow_version, runtime=RUNTIME))
         self.function = lambda_.Function(
             self,
             "Function",
@@ -74,7 +84,7 @@ class BackendFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
-            layers=[layer],
+            layers=layers,
             memory_size=memory_mb,
             timeout=timeout or Duration.seconds(29),
             reserved_concurrent_executions=reserved_concurrency,

@@ -22,6 +22,7 @@ from backend import naming
 from backend.api.routes import GROUPS, ROUTES
 from backend.infra import names, outputs
 from backend.infra.constructs.distribution import ShareDistribution
+from backend.infra.constructs.fis import attach_fis_extension
 from backend.infra.constructs.functions import BackendFunction
 from backend.infra.constructs.grants import TargetArns, grant
 from backend.infra.constructs.http_api import FileVaultHttpApi
@@ -90,6 +91,9 @@ class ApiStack(Stack):
             naming.ENV_EPOCH: "aws",
             naming.ENV_DEFAULT_QUOTA: str(settings.default_quota_bytes),
         }
+        if settings.transfer_acceleration:
+            # Every API function: any request may ask for acceleration and must not get a 400.
+            environment[naming.ENV_S3_ACCELERATE] = "1"
         arns = TargetArns(
             {
                 Target.TABLE: [table.table_arn],
@@ -121,6 +125,7 @@ class ApiStack(Stack):
                 environment=environment,
                 service=f"filevault-{group}",
                 powertools_layer_version=settings.powertools_layer_version,
+                pillow_version=settings.pillow_version,
                 reserved_concurrency=(
                     (settings.public_reserved_concurrency or None) if public else None
                 ),
@@ -129,6 +134,8 @@ class ApiStack(Stack):
             grant(fn.role, access, arns)
             if Target.WATERMARK in access:
                 self._grant_watermark_chain(fn.role, workflows, settings.prefix)
+            # The Audit stack's FIS experiment targets these functions.
+            attach_fis_extension(fn, prefix=settings.prefix)
             self.functions[group] = fn
         handlers: dict[str, lambda_.IFunction] = {
             group: fn.function for group, fn in self.functions.items()

@@ -17,13 +17,10 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from backend.infra import names
 from backend.infra.constructs.alarms import OpsAlarms
-from backend.infra.constructs.fis import LambdaFaultExperiment
+from backend.infra.constructs.fis import LambdaFaultExperiment, fis_config_objects
 from backend.infra.constructs.topics import SecureTopic
 from backend.infra.settings import Settings
-
-FIS_CONFIG_PREFIX = "fis-configs/"
 
 
 class AuditStack(Stack):
@@ -111,8 +108,7 @@ class AuditStack(Stack):
             self,
             "LambdaFaults",
             function_arns=[fn.function_arn for fn in api_functions.values()],
-            config_objects=names.objects_arn(
-                settings.prefix, names.ANALYTICS, f"{FIS_CONFIG_PREFIX}*"
-            ),
+            # The Storage stack's FIS config bucket; the API stack points the extension there.
+            config_objects=fis_config_objects(settings.prefix),
             stop_alarm=self.alarms.api_5xx,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -13,7 +13,7 @@ from backend import naming
 from backend.infra import names, outputs
 from backend.infra.constructs.buckets import AccessLogBucket, SecureBucket
 from backend.infra.constructs.keys import DataKey
-from backend.infra.settings import TRASHED_TAG_KEY, TRASHED_TAG_VALUE, Settings
+from backend.infra.settings import Settings
 
 # Blobs live under users/<sub>/ (backend/data/keys.py); shared/ holds what CloudFront serves.
 USERS_PREFIX = naming.USER_OBJECTS_PREFIX
@@ -43,7 +43,7 @@ class StorageStack(Stack):
             bucket_name=names.bucket_name(settings.prefix, names.UPLOADS),
             key=self.key,
             access_logs=self.access_logs,
-            transfer_acceleration=True,
+            transfer_acceleration=settings.transfer_acceleration,
             event_bridge=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -56,9 +56,10 @@ class StorageStack(Stack):
                     transitions=tiering,
                     noncurrent_version_expiration=noncurrent,
                 ),
+                # The API tags every blob of a trashed file with exactly this (files.trash).
                 s3.LifecycleRule(
                     id="expire-trashed",
-                    tag_filters={TRASHED_TAG_KEY: TRASHED_TAG_VALUE},
+                    tag_filters={naming.TRASHED_TAG_KEY: naming.TRASHED_TAG_VALUE},
                     expiration=Duration.days(settings.trash_retention_days),
                 ),
                 s3.LifecycleRule(id="expire-delete-markers", expired_object_delete_marker=True),
@@ -141,6 +142,32 @@ class StorageStack(Stack):
                     expiration=Duration.days(30),
                     noncurrent_version_expiration=Duration.days(1),
                 ),
+            ],
+        )
+        # Where AWS FIS hands Lambda fault configurations to its extension (constructs/fis.py).
+        # SSE-S3: the FIS service and the extension need no key grants for a few small files.
+        self.fis_configs = s3.Bucket(
+            self,
+            "FisConfigs",
+            bucket_name=names.bucket_name(settings.prefix, names.FIS_CONFIG),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="s3/FisConfigs/",
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                # FIS deletes a fault file when its experiment ends; this sweeps leftovers.
+                s3.LifecycleRule(
+                    id="expire-fault-configs",
+                    expiration=Duration.days(7),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(id="expire-delete-markers", expired_object_delete_marker=True),
             ],
         )
         CfnOutput(self, outputs.UPLOAD_BUCKET, value=self.uploads.bucket_name)

@@ -170,6 +170,7 @@ class WorkflowsStack(Stack):
             environment=env,
             service=f"filevault-{name.lower()}",
             powertools_layer_version=self._settings.powertools_layer_version,
+            pillow_version=self._settings.pillow_version,
             memory_mb=memory_mb,
             timeout=Duration.seconds(timeout_s),
         )

@@ -51,7 +51,8 @@ _RESPONSE_OVERRIDES: Final = {
     "response-expires": "Expires",
 }
 # Sub-resources of real S3 we do not implement: answer 501 rather than doing
-# something else (e.g. a GET ?tagging must not return the object's bytes).
+# something else (e.g. a GET ?versions must not list the current objects only).
+# ``tagging`` is implemented for objects only (bucket tagging answers 501).
 _UNSUPPORTED: Final = frozenset(
     {
         "accelerate",
@@ -194,7 +195,9 @@ class S3App:
         bucket, _, key = request.path.lstrip("/").partition("/")
         args = request.args
         method = request.method
-        unsupported = _UNSUPPORTED.intersection(args.keys())
+        unsupported = set(_UNSUPPORTED.intersection(args.keys()))
+        if key:
+            unsupported.discard("tagging")
         if unsupported:
             raise S3Error(
                 "NotImplemented",
@@ -206,6 +209,8 @@ class S3App:
             raise S3Error("MethodNotAllowed", "The specified method is not allowed")
         if not key:
             return self._bucket_request(request, bucket)
+        if "tagging" in args:
+            return self.object_tagging(request, bucket, key)
         if method == "PUT":
             if "uploadId" in args or "partNumber" in args:
                 return self.upload_part(request, bucket, key)
@@ -399,6 +404,19 @@ class S3App:
             headers[checksums.header_name(info.checksum_algorithm)] = info.checksum_value or ""
             headers["x-amz-checksum-type"] = info.checksum_type or "FULL_OBJECT"
         return headers
+
+    def object_tagging(self, request: Request, bucket: str, key: str) -> Response:
+        """GetObjectTagging, PutObjectTagging and DeleteObjectTagging (current object)."""
+        if request.method == "GET":
+            return _xml(xmlio.tagging(self.store.get_object_tagging(bucket, key)))
+        if request.method == "PUT":
+            tags = xmlio.parse_tagging(self._small_body(request))
+            self.store.put_object_tagging(bucket, key, tags)
+            return Response(status=200)
+        if request.method == "DELETE":
+            self.store.delete_object_tagging(bucket, key)
+            return Response(status=204)
+        raise S3Error("MethodNotAllowed", "The specified method is not allowed")
 
     def delete_objects(self, request: Request, bucket: str) -> Response:
         keys, quiet = xmlio.parse_delete(self._small_body(request))

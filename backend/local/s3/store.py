@@ -2,7 +2,7 @@
 
 Layout of ``root``::
 
-    index.sqlite3   buckets, objects, multipart uploads and parts (WAL mode)
+    index.sqlite3   buckets, objects (and their tags), multipart uploads and parts (WAL mode)
     blobs/xx/<id>   immutable body files (see blobs.py)
     tmp/            bodies being received; wiped at start
 
@@ -66,6 +66,9 @@ MAX_KEY_BYTES: Final = 1024
 DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"
 _BUCKET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _LIST_BATCH: Final = 1000
+MAX_TAGS: Final = 10
+_SQL_PUT_TAGS: Final = "INSERT OR REPLACE INTO object_tags (bucket, key, tags) VALUES (?, ?, ?)"
+_SQL_DELETE_TAGS: Final = "DELETE FROM object_tags WHERE bucket = ? AND key = ?"
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -100,6 +103,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     checksum_type      TEXT
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS object_tags (
+    bucket  TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    tags    TEXT NOT NULL,              -- JSON: {key: value}; no row means no tags
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parts (
     upload_id     TEXT NOT NULL REFERENCES uploads(upload_id),
     part_number   INTEGER NOT NULL,
@@ -356,9 +365,16 @@ class ObjectStore:
 
     @staticmethod
     def _insert_object(
-        db: sqlite3.Connection, info: ObjectInfo, *, if_none_match: bool
+        db: sqlite3.Connection,
+        info: ObjectInfo,
+        *,
+        if_none_match: bool,
+        tags: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """Insert/replace the object row (inside a transaction); return replaced blobs."""
+        """Insert/replace the object row (inside a transaction); return replaced blobs.
+
+        A new object starts with ``tags`` (none by default), as in S3: an overwrite does not
+        inherit the tags of the object it replaces."""
         old = db.execute(
             "SELECT blobs FROM objects WHERE bucket = ? AND key = ?", (info.bucket, info.key)
         ).fetchone()
@@ -385,12 +401,21 @@ class ObjectStore:
                 json.dumps([list(segment) for segment in info.segments]),
             ),
         )
+        db.execute(_SQL_DELETE_TAGS, (info.bucket, info.key))
+        if tags:
+            db.execute(_SQL_PUT_TAGS, (info.bucket, info.key, json.dumps(dict(tags))))
         return [] if old is None else [name for name, _ in json.loads(old["blobs"])]
 
-    def _commit_object(self, info: ObjectInfo, *, if_none_match: bool = False) -> list[str]:
+    def _commit_object(
+        self,
+        info: ObjectInfo,
+        *,
+        if_none_match: bool = False,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[str]:
         with self._tx() as db:
             self._require_bucket(db, info.bucket)
-            return self._insert_object(db, info, if_none_match=if_none_match)
+            return self._insert_object(db, info, if_none_match=if_none_match, tags=tags)
 
     # --------------------------------------------------------------- buckets
     def create_bucket(self, name: str) -> BucketInfo:
@@ -539,6 +564,8 @@ class ObjectStore:
         with self._lock:
             self._require_bucket(self._db, dst_bucket)
             source = self._get_object(self._db, src_bucket, src_key)
+            # S3's default tagging directive (COPY): the copy carries the source's tags.
+            source_tags = self._tags(self._db, src_bucket, src_key)
             self._blobs.pin(name for name, _ in source.segments)
         cloned: list[Segment] = []
         try:
@@ -567,7 +594,7 @@ class ObjectStore:
             segments=tuple(cloned),
         )
         try:
-            replaced = self._commit_object(info)
+            replaced = self._commit_object(info, tags=source_tags)
         except BaseException:
             self._blobs.discard(name for name, _ in cloned)
             raise
@@ -582,10 +609,43 @@ class ObjectStore:
             row = db.execute(
                 "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blobs", (bucket, key)
             ).fetchone()
+            db.execute(_SQL_DELETE_TAGS, (bucket, key))
         if row is None:
             return False
         self._blobs.discard(name for name, _ in json.loads(row["blobs"]))
         return True
+
+    # ------------------------------------------------------------------ tags
+    @staticmethod
+    def _tags(db: sqlite3.Connection, bucket: str, key: str) -> dict[str, str]:
+        row = db.execute(
+            "SELECT tags FROM object_tags WHERE bucket = ? AND key = ?", (bucket, key)
+        ).fetchone()
+        return {} if row is None else dict(json.loads(row["tags"]))
+
+    def get_object_tagging(self, bucket: str, key: str) -> dict[str, str]:
+        with self._lock:
+            self._get_object(self._db, bucket, key)
+            return self._tags(self._db, bucket, key)
+
+    def put_object_tagging(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        """Replace the object's tag set (S3 limits: 10 tags, keys 128 and values 256 chars)."""
+        if len(tags) > MAX_TAGS:
+            raise S3Error("BadRequest", f"Object tags cannot be greater than {MAX_TAGS}")
+        for name, value in tags.items():
+            if not 1 <= len(name) <= 128 or len(value) > 256:
+                raise S3Error("InvalidTag", "The TagKey or TagValue you have provided is invalid")
+        with self._tx() as db:
+            self._get_object(db, bucket, key)
+            if tags:
+                db.execute(_SQL_PUT_TAGS, (bucket, key, json.dumps(dict(tags))))
+            else:
+                db.execute(_SQL_DELETE_TAGS, (bucket, key))
+
+    def delete_object_tagging(self, bucket: str, key: str) -> None:
+        with self._tx() as db:
+            self._get_object(db, bucket, key)
+            db.execute(_SQL_DELETE_TAGS, (bucket, key))
 
     def delete_objects(self, bucket: str, keys: Sequence[str]) -> list[DeleteResult]:
         self.head_bucket(bucket)

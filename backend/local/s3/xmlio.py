@@ -1,4 +1,4 @@
-"""S3 XML: response documents and the two request bodies we parse."""
+"""S3 XML: response documents and the request bodies we parse."""
 
 from __future__ import annotations
 
@@ -259,6 +259,16 @@ def list_uploads(
     return to_bytes(root)
 
 
+def tagging(tags: Mapping[str, str]) -> bytes:
+    root = _root("Tagging")
+    tag_set = _add(root, "TagSet")
+    for key, value in tags.items():
+        node = _add(tag_set, "Tag")
+        _add(node, "Key", key)
+        _add(node, "Value", value)
+    return to_bytes(root)
+
+
 # ----------------------------------------------------------------- parsing
 def _parse(body: bytes) -> ET.Element:
     if len(body) > MAX_XML_BODY:
@@ -316,3 +326,21 @@ def parse_delete(body: bytes) -> tuple[list[str], bool]:
         raise S3Error("MalformedXML", "A Delete request may name at most 1000 keys")
     quiet = (_text(root, "Quiet") or "false").lower() == "true"
     return keys, quiet
+
+
+def parse_tagging(body: bytes) -> dict[str, str]:
+    """A PutObjectTagging body: ``<Tagging><TagSet><Tag><Key/><Value/></Tag>...``."""
+    root = _parse(body)
+    tag_set = root.find("TagSet")
+    if root.tag != "Tagging" or tag_set is None:
+        raise S3Error("MalformedXML", "Expected a Tagging document with a TagSet")
+    tags: dict[str, str] = {}
+    for node in tag_set.findall("Tag"):
+        key = node.find("Key")
+        value = node.find("Value")
+        if key is None or key.text is None or value is None:
+            raise S3Error("MalformedXML", "Each Tag needs a Key and a Value")
+        if key.text in tags:
+            raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key")
+        tags[key.text] = value.text or ""
+    return tags
