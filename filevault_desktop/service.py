@@ -14,7 +14,14 @@ import requests
 
 from filevault_desktop import profiles
 from filevault_desktop.api.client import ApiClient, make_http
-from filevault_desktop.api.models import Account, Notification, RemoteFile, Share, Version
+from filevault_desktop.api.models import (
+    Account,
+    AdminUser,
+    Notification,
+    RemoteFile,
+    Share,
+    Version,
+)
 from filevault_desktop.auth.session import AuthSession
 from filevault_desktop.auth.token_store import KeyringTokenStore, Tokens, TokenStore
 from filevault_desktop.errors import NotFoundError
@@ -232,6 +239,29 @@ class FileVaultService:
 
     def revoke_share(self, share_id: str) -> Share:
         return self.api.revoke_share(share_id)
+
+    # ----- administration (members of the admins group; others get ApiError 403) -----
+    def admin_users(self) -> list[AdminUser]:
+        """Every user of the pool with their groups, status, quota and usage."""
+        return list(self.api.admin_users())
+
+    def admin_user(self, username_or_id: str) -> AdminUser:
+        """The user with this id (``sub``) or username (usernames ignore case, as sign-in)."""
+        users = self.admin_users()
+        for user in users:
+            if username_or_id in (user.user_id, user.username):
+                return user
+        folded = [u for u in users if u.username.casefold() == username_or_id.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        raise NotFoundError(404, "not_found", f"no user '{username_or_id}'")
+
+    def set_user_quota(self, user_id: str, quota_bytes: int) -> AdminUser:
+        return self.api.set_user_quota(user_id, quota_bytes)
+
+    def set_user_enabled(self, user_id: str, enabled: bool) -> AdminUser:
+        """Disabling also signs the user out everywhere; an admin cannot disable themselves."""
+        return self.api.set_user_enabled(user_id, enabled)
 
     # ----- notifications -----
     def notifications(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from backend.api import views
+from backend.api import admin_operations, views
 from backend.api.http import ApiRequest, ApiResponse, parse_item
 from backend.errors import ApiError, NotFound
 from backend.logic import (
@@ -13,7 +13,7 @@ from backend.logic import (
     changes,
     files,
     notifications,
-    processing,
+    processing_info,
     shares,
     upload_batches,
     uploads,
@@ -190,7 +190,7 @@ def get_me(svc: Services, req: ApiRequest) -> ApiResponse:
 
 
 def get_preview(svc: Services, req: ApiRequest) -> ApiResponse:
-    ticket = processing.preview(svc, req.caller(), _id(req, "file_id"), req.query.get("size"))
+    ticket = processing_info.preview(svc, req.caller(), _id(req, "file_id"), req.query.get("size"))
     return ApiResponse(200, views.preview_view(ticket))
 
 
@@ -226,3 +226,4 @@ OPERATIONS: dict[str, Operation] = {
     for name, fn in globals().items()
     if callable(fn) and getattr(fn, "__module__", None) == __name__ and not name.startswith("_")
 }
+OPERATIONS.update(admin_operations.OPERATIONS)  # the admin group's own module

@@ -60,6 +60,11 @@ ROUTES: Final[tuple[Route, ...]] = (
         "notifications",
         "delete_subscription",
     ),
+    # Administration: the caller must be in the admins group (403 otherwise).
+    Route("GET", "/admin/users", "admin", "list_admin_users"),
+    Route("PUT", "/admin/users/{user_id}/quota", "admin", "set_user_quota"),
+    Route("POST", "/admin/users/{user_id}/disable", "admin", "disable_user"),
+    Route("POST", "/admin/users/{user_id}/enable", "admin", "enable_user"),
 )
 
 GROUPS: Final[tuple[str, ...]] = tuple(dict.fromkeys(r.group for r in ROUTES))

@@ -21,7 +21,7 @@ from backend.logic.changes import ChangesPage
 from backend.logic.files import DownloadTicket, Page
 from backend.logic.notifications import InboxPage
 from backend.logic.paths import name_of
-from backend.logic.processing import PreviewTicket, processing_of
+from backend.logic.processing_info import PreviewTicket, processing_of
 from backend.logic.shares import ShareView
 from backend.logic.uploads import UploadTicket
 

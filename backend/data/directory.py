@@ -9,6 +9,7 @@ which the API answers with a logged 500.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ T = TypeVar("T")
 # Cognito answers at most 60 users (and groups) per List* call.
 COGNITO_PAGE = 60
 _THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
+# What a pagination token Cognito did not issue (or that expired) gets; InvalidToken locally.
+_BAD_TOKEN = {"InvalidParameterException", "InvalidToken"}
 # A user's ``sub`` as Cognito issues it (a lowercase UUID).
 USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -93,9 +96,9 @@ class CognitoDirectory:
             if token:
                 params["PaginationToken"] = token
             try:
-                out = self._call(lambda: self._idp.list_users(**params))
+                out = self._call(functools.partial(self._idp.list_users, **params))
             except _Refused as exc:
-                if token and exc.code == "InvalidParameterException":
+                if token and exc.code in _BAD_TOKEN:
                     raise BadRequest("invalid cursor", code="invalid_cursor") from None
                 raise DirectoryFailure(str(exc)) from None
             users.extend(out.get("Users", []))
@@ -118,9 +121,7 @@ class CognitoDirectory:
         username = str(found[0]["Username"])
         groups = [
             str(g["GroupName"])
-            for g in self._pages(
-                self._idp.admin_list_groups_for_user, "Groups", Username=username
-            )
+            for g in self._pages(self._idp.admin_list_groups_for_user, "Groups", Username=username)
             if g.get("GroupName")
         ]
         return _user(found[0], {username: groups})
@@ -162,7 +163,7 @@ class CognitoDirectory:
         """Every item under ``key`` of a NextToken-paginated call on this pool."""
         params["UserPoolId"] = self.user_pool_id
         while True:
-            out = self._checked(lambda: method(**params))
+            out = self._checked(functools.partial(method, **params))
             yield from out.get(key, [])
             if not out.get("NextToken"):
                 return

@@ -24,6 +24,7 @@ class Target(StrEnum):
     SHARE_LIFECYCLE = "share_lifecycle"  # the share lifecycle state machine
     WATERMARK = "watermark"  # the watermarking Object Lambda access point (+ its function)
     WATERMARK_RESPONSE = "watermark_response"  # the Object Lambda answering its requests
+    USER_POOL = "user_pool"  # the Cognito user pool (the admin API)
 
 
 TABLE_READ: Final = ("dynamodb:GetItem", "dynamodb:Query")
@@ -35,11 +36,25 @@ TABLE_WRITE: Final = (
     "dynamodb:ConditionCheckItem",
 )
 
+# The batch routes read and write up to 100 records a call (MetadataStore.get_many and
+# put_many_plain): BatchGetItem/BatchWriteItem are actions of their own.
+TABLE_BATCH: Final = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
+
 Access = Mapping[Target, tuple[str, ...]]
+# Exactly the Cognito calls the admin API makes, on the one user pool.
+ADMIN_USER_POOL_ACTIONS: Final = (
+    "cognito-idp:ListUsers",
+    "cognito-idp:ListGroups",
+    "cognito-idp:ListUsersInGroup",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+)
 
 ACCESS: Final[Mapping[str, Access]] = {
     "uploads": {
-        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.TABLE: TABLE_READ + TABLE_WRITE + TABLE_BATCH,
         Target.UPLOAD_OBJECTS: (
             # PutObject covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
             "s3:PutObject",
@@ -50,7 +65,7 @@ ACCESS: Final[Mapping[str, Access]] = {
         ),
     },
     "files": {
-        Target.TABLE: TABLE_READ + TABLE_WRITE,
+        Target.TABLE: TABLE_READ + TABLE_WRITE + TABLE_BATCH,
         # Trash tags a file's blobs for the expiry lifecycle rule; restore removes the tag.
         Target.UPLOAD_OBJECTS: ("s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"),
         Target.PROCESSED_OBJECTS: ("s3:GetObject",),  # previews and thumbnails
@@ -71,6 +86,17 @@ ACCESS: Final[Mapping[str, Access]] = {
     "notifications": {
         Target.TABLE: TABLE_READ + TABLE_WRITE,
         Target.TOPIC: ("sns:Subscribe", "sns:Unsubscribe"),
+    },
+    # backend/logic/admin.py through backend/data/directory.py: list users (with their groups)
+    # and find one by sub, disable/enable and sign out; profiles: read many, create, set quota.
+    "admin": {
+        Target.TABLE: (
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ),
+        Target.USER_POOL: ADMIN_USER_POOL_ACTIONS,
     },
 }
 

@@ -23,6 +23,7 @@ from backend import naming
 from backend.api.app import handle
 from backend.config import BackendConfig
 from backend.data.blobs import BlobStore
+from backend.data.directory import CognitoDirectory
 from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
@@ -211,6 +212,7 @@ class LocalStack:
             share_lifecycle_arn=flow_names.state_machine_arn(definitions.SHARE_LIFECYCLE),
             share_reminder_lead_s=self.share_reminder_lead_s,
             watermark_access_point=flow_names.watermark_alias,
+            user_pool_id=pool_id,
         )
         services = self._services(session, config)
         # Workflow steps and event handlers run in this process, on the same services.
@@ -362,12 +364,16 @@ class LocalStack:
             session.client("stepfunctions", endpoint_url=config.aws_endpoint_url),
             config.share_lifecycle_arn,
         )
+        assert config.user_pool_id is not None
+        # The admin API's Cognito calls go through the AWS endpoint, signed, like any other.
+        idp = session.client("cognito-idp", endpoint_url=config.aws_endpoint_url)
         return Services(
             config=config,
             store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
             uploads=BlobStore(s3, config.upload_bucket),
             processed=BlobStore(s3, config.processed_bucket),
             events=events,
+            directory=CognitoDirectory(idp, config.user_pool_id),
         )
 
     def _snapshot(self, table: TableSnapshot, cognito: LocalCognito, full: bool) -> None:

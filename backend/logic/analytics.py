@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from backend.data import keys
 from backend.logic.context import Services
-from backend.logic.processing import plain
+from backend.logic.processing_info import plain
 from backend.workflows.definitions import ANALYTICS_PREFIX
 
 _DESERIALIZER = TypeDeserializer()

@@ -24,7 +24,7 @@ from backend.data.records import (
     Profile,
     VersionRecord,
 )
-from backend.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from backend.errors import ApiError, BadRequest, Conflict, Forbidden, Gone, NotFound
 from backend.logic.context import Caller, Services, new_id, new_version_id
 from backend.logic.inputs import MoveFile, RestoreFromTrash
 from backend.logic.paths import name_of, normalize_prefix
@@ -338,7 +338,14 @@ def restore_from_trash(
     result: list[FileRecord] = []
     # Untag first: should anything after this fail, the file stays in the trash, untagged
     # (kept for good), never restored with bytes that the lifecycle rule will delete.
-    blobs = _blob_keys(svc, user, get_file(svc, caller, file_id))
+    trashed = get_file(svc, caller, file_id)
+    if trashed.state is FileState.TRASHED and svc.uploads.head(trashed.blob_key) is None:
+        raise Gone(
+            "this file stayed in the trash past the retention period and its bytes were "
+            "deleted; it cannot be restored",
+            code="trash_expired",
+        )
+    blobs = _blob_keys(svc, user, trashed)
     _mark_blobs(svc, blobs, trashed=False)
 
     def build(_: Profile) -> Mutation:

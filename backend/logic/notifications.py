@@ -17,7 +17,7 @@ from backend.errors import BadRequest, NotFound
 from backend.logic.context import Caller, Services, new_id
 from backend.logic.files import decode_cursor, encode_cursor
 from backend.logic.inputs import AckNotifications, CreateSubscription
-from backend.logic.processing import notification
+from backend.logic.processing_info import notification
 
 log = logging.getLogger("filevault.notifications")
 KINDS = frozenset(

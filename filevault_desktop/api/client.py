@@ -12,6 +12,7 @@ from urllib3.util.retry import Retry
 
 from filevault_desktop.api.models import (
     Account,
+    AdminUser,
     ChangesPage,
     NotificationPage,
     RemoteFile,
@@ -295,3 +296,23 @@ class ApiClient:
 
     def revoke_share(self, share_id: str) -> Share:
         return Share.from_json(self._json("DELETE", f"/shares/{quote(share_id)}"))
+
+    # ----- administration (the admins group only; others get ApiError 403 "forbidden") -----
+    def admin_users(self, *, page_size: int = 200) -> Iterator[AdminUser]:
+        cursor: str | None = None
+        while True:
+            params = {"limit": str(page_size), **({"cursor": cursor} if cursor else {})}
+            page = self._json("GET", "/admin/users", params=params)
+            yield from (AdminUser.from_json(item) for item in page["items"])
+            cursor = page.get("cursor")
+            if not cursor:
+                return
+
+    def set_user_quota(self, user_id: str, quota_bytes: int) -> AdminUser:
+        body = {"quota_bytes": quota_bytes}
+        data = self._json("PUT", f"/admin/users/{quote(user_id)}/quota", json=body)
+        return AdminUser.from_json(data)
+
+    def set_user_enabled(self, user_id: str, enabled: bool) -> AdminUser:
+        action = "enable" if enabled else "disable"
+        return AdminUser.from_json(self._json("POST", f"/admin/users/{quote(user_id)}/{action}"))

@@ -27,6 +27,25 @@ class Account:
 
 
 @dataclass(frozen=True)
+class AdminUser:
+    """A user of the pool as the admin API lists them (``GET /admin/users``)."""
+
+    user_id: str
+    username: str
+    email: str | None
+    groups: tuple[str, ...]
+    enabled: bool
+    status: str  # Cognito's: CONFIRMED, FORCE_CHANGE_PASSWORD, ...
+    created_at: str
+    quota_bytes: int
+    used_bytes: int
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> AdminUser:
+        return _build(cls, {**raw, "groups": tuple(str(g) for g in raw.get("groups", []))})
+
+
+@dataclass(frozen=True)
 class RemoteFile:
     file_id: str
     path: str

@@ -131,11 +131,13 @@ class CognitoAuthenticator:
 
 def _auth_error(exc: ClientError) -> AuthError:
     code = str(exc.response.get("Error", {}).get("Code", ""))
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    if code == "NotAuthorizedException" and "disabled" in message.lower():
+        return AuthError("this account is disabled; ask a FileVault administrator to enable it")
     if code in _WRONG:
         return AuthError("wrong username or password")
     if code == "UserNotConfirmedException":
         return AuthError("this account is not confirmed yet")
     if code == "PasswordResetRequiredException":
         return AuthError("a password reset is required for this account")
-    message = exc.response.get("Error", {}).get("Message", code)
-    return AuthError(f"sign-in failed: {message}")
+    return AuthError(f"sign-in failed: {message or code}")

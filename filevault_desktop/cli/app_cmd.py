@@ -17,6 +17,7 @@ from filevault_desktop.cli.main import handles_errors
 from filevault_desktop.cli.output import fail
 from filevault_desktop.paths import AppPaths
 
+STACK_NICE = 10
 STARTUP_TIMEOUT_S = 60
 
 
@@ -49,7 +50,8 @@ def app(demo_user: bool) -> None:
     if not _serving(stack_dir):
         stack_dir.mkdir(parents=True, exist_ok=True)
         log = (stack_dir / "stack.log").open("ab")
-        args = [sys.executable, "-m", "filevault_desktop", "stack", "up"]
+        # Lower priority: the stack stands in for servers, and the window must stay responsive.
+        args = [sys.executable, "-m", "filevault_desktop", "stack", "up", "--nice", str(STACK_NICE)]
         # Our own interpreter and module, no shell, no user input in the arguments.
         started = subprocess.Popen(  # noqa: S603
             [*args, *(["--demo-user"] if demo_user else [])], stdout=log, stderr=log

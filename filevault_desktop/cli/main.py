@@ -74,6 +74,7 @@ LAZY_COMMANDS = {
     "profile": "filevault_desktop.cli.profile_cmds:profile_group",
     "stack": "filevault_desktop.cli.stack_cmds:stack",
     "app": "filevault_desktop.cli.app_cmd:app",
+    "admin": "filevault_desktop.cli.admin_cmds:admin",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -76,6 +77,14 @@ def stack() -> None:
     hidden=True,
     help="Seconds before a share expires that its owner is reminded.",
 )
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=0,
+    show_default=True,
+    help="Lower the stack's CPU priority by this much (POSIX), so the desktop app it serves "
+    "stays responsive: it stands in for servers that would not share this machine.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
 def up(
     data_dir: Path | None,
@@ -87,9 +96,12 @@ def up(
     demo_user: bool,
     fast_workflows: bool,
     share_reminder_lead: int,
+    nice: int,
     verbose: bool,
 ) -> None:
     """Run the local stack in the foreground until Ctrl-C (or SIGTERM)."""
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)  # before any thread starts: every thread of the stack inherits it
     from backend.local.stack import LocalStack
 
     logging.basicConfig(

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from filevault_desktop import profiles
 from filevault_desktop.gui import icons
 from filevault_desktop.gui.admin import AdminWindow
+from filevault_desktop.gui.admin_actions import AdminActions
 from filevault_desktop.gui.autostart import Autostart, for_platform
 from filevault_desktop.gui.bridge import Bridge, ServiceFactory
 from filevault_desktop.gui.events import (
@@ -102,6 +103,7 @@ class FileVaultApp(QObject):
             self.bridge, self.window, self.notifier, lambda: self.settings.share_expiry_s, self
         )
         self.files.show_window.connect(self.show_window)
+        self.admin = AdminActions(self.bridge, self.window, self)
         self._account_timer = QTimer(self)
         self._account_timer.setInterval(ACCOUNT_REFRESH_MS)
         self._account_timer.timeout.connect(self.bridge.refresh_account)
@@ -197,6 +199,7 @@ class FileVaultApp(QObject):
 
     def _on_signed_in(self, info: SignedInInfo) -> None:
         self.info = info
+        self.admin.account_changed(info)
         self.online = True
         if self.signin is not None:
             dialog, self.signin = self.signin, None
@@ -227,6 +230,7 @@ class FileVaultApp(QObject):
 
     def _on_signed_out(self, _: object = None) -> None:
         self.info = None
+        self.admin.account_changed(None)
         self.recent = []
         self._account_timer.stop()
         self._inbox_timer.stop()
@@ -237,6 +241,7 @@ class FileVaultApp(QObject):
 
     def _on_account(self, info: SignedInInfo) -> None:
         self.info = info
+        self.admin.account_changed(info)
         self.window.set_account(info)
 
     def _on_online(self, online: bool) -> None:
@@ -441,9 +446,7 @@ class FileVaultApp(QObject):
     def open_admin(self) -> AdminWindow | None:
         if self.info is None or not self.info.is_admin:
             return None
-        window = AdminWindow(self.info, self.window)
-        window.show()
-        return window
+        return self.admin.open(self.info)
 
     # ----- tray and window -------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import os
 import sys
 import threading
 from collections import deque
@@ -37,6 +36,8 @@ from filevault_desktop.errors import (
     QuotaError,
 )
 from filevault_desktop.gui.events import (
+    AdminUserChanged,
+    AdminUsers,
     Failure,
     FileShares,
     FileVersions,
@@ -51,8 +52,10 @@ from filevault_desktop.gui.events import (
     SignedInInfo,
 )
 from filevault_desktop.gui.sync_port import SyncNotConfigured, SyncNotice, SyncPort
+from filevault_desktop.priority import lower_this_thread
 from filevault_desktop.remote import EntryKind, clean
 from filevault_desktop.service import FileVaultService
+from filevault_desktop.sizes import format_size
 from filevault_desktop.transfer.events import Direction, TransferEvent, TransferFailed
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,6 @@ ServiceFactory = Callable[[str | None], FileVaultService]
 # Counting versions costs a request per file, so only the first files of a folder get a count.
 VERSION_COUNT_LIMIT = 50
 DRAIN_INTERVAL_MS = 100
-TRANSFER_NICE = 10
 # Worker threads hand the GIL back to the UI thread after at most this long (default 5 ms).
 UI_SWITCH_INTERVAL_S = 0.001
 
@@ -125,6 +127,10 @@ class Bridge(QObject):
     # sync
     sync_folders = Signal(tuple)  # tuple[SyncFolder, ...]
     sync_notice = Signal(object)  # SyncNotice
+    # administration (the admin window; its failures do not go to ``failed``)
+    admin_users_ready = Signal(AdminUsers)
+    admin_user_changed = Signal(AdminUserChanged)
+    admin_failed = Signal(Failure)
 
     def __init__(
         self,
@@ -466,7 +472,7 @@ class Bridge(QObject):
         return job.job_id
 
     def _run_job(self, job: _Job) -> None:
-        _yield_cpu_to_the_ui()
+        lower_this_thread()
 
         def on_event(event: TransferEvent) -> None:
             if isinstance(event, TransferFailed):
@@ -550,6 +556,43 @@ class Bridge(QObject):
         if not self._inbox and self.active_jobs() == 0:
             self._drain.stop()
 
+    # ----- administration --------------------------------------------------------------------
+
+    def load_admin_users(self) -> Future[None]:
+        def call() -> AdminUsers:
+            return AdminUsers(tuple(self._signed_in_service().admin_users()))
+
+        return self._run(
+            "list users",
+            call,
+            lambda u: self._emit(self.admin_users_ready, u),
+            failed=self.admin_failed,
+        )
+
+    def set_user_quota(self, user_id: str, quota_bytes: int) -> Future[None]:
+        def call() -> AdminUserChanged:
+            user = self._signed_in_service().set_user_quota(user_id, quota_bytes)
+            return AdminUserChanged(user, f"quota set to {format_size(user.quota_bytes)}")
+
+        return self._run(
+            "set quota",
+            call,
+            lambda c: self._emit(self.admin_user_changed, c),
+            failed=self.admin_failed,
+        )
+
+    def set_user_enabled(self, user_id: str, enabled: bool) -> Future[None]:
+        def call() -> AdminUserChanged:
+            user = self._signed_in_service().set_user_enabled(user_id, enabled)
+            return AdminUserChanged(user, "enabled" if enabled else "disabled and signed out")
+
+        return self._run(
+            "enable user" if enabled else "disable user",
+            call,
+            lambda c: self._emit(self.admin_user_changed, c),
+            failed=self.admin_failed,
+        )
+
     # ----- sync ------------------------------------------------------------------------------
 
     def _on_sync_notice(self, notice: SyncNotice) -> None:
@@ -585,17 +628,6 @@ class Bridge(QObject):
         self._drain.stop()
         self._calls.shutdown(wait=wait, cancel_futures=True)
         self._transfers.shutdown(wait=wait, cancel_futures=True)
-
-
-def _yield_cpu_to_the_ui() -> None:
-    """Lowers this transfer thread's CPU priority (Linux: per thread, inherited by the
-    threads the transfer engine starts from it), so hashing and HTTP work queue behind the UI."""
-    setpriority = getattr(os, "setpriority", None)
-    if setpriority is None or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError):
-        me = threading.get_native_id()
-        setpriority(os.PRIO_PROCESS, me, max(os.getpriority(os.PRIO_PROCESS, me), TRANSFER_NICE))
 
 
 class _Cancelled(Exception):

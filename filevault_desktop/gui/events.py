@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from filevault_desktop.api.models import Account, Share, Version
+from filevault_desktop.api.models import Account, AdminUser, Share, Version
 from filevault_desktop.remote import RemoteEntry
 from filevault_desktop.transfer.events import Direction, TransferEvent
 
@@ -111,6 +111,21 @@ class RecentFile:
     name: str
     modified_at: str
     local: Path | None = None
+
+
+@dataclass(frozen=True)
+class AdminUsers:
+    """Every user of the pool, for the admin window."""
+
+    users: tuple[AdminUser, ...]
+
+
+@dataclass(frozen=True)
+class AdminUserChanged:
+    """An admin action went through: the user as the server now has them."""
+
+    user: AdminUser
+    what: str  # for people: "quota set to 10 GiB", "disabled", ...
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,18 @@ def test_trash_works_when_a_blob_is_already_gone(alice: Api) -> None:
     p = {"file_id": done["file_id"]}
     status, trashed, _ = alice.call("DELETE", "x", route="/files/{file_id}", params=p)
     assert status == 200 and trashed["state"] == "trashed"
+
+
+def test_a_file_whose_bytes_expired_in_the_trash_is_not_restored(alice: Api) -> None:
+    done = upload_file(alice, "old.txt", b"bytes")
+    p = {"file_id": done["file_id"]}
+    status, _, _ = alice.call("DELETE", "x", route="/files/{file_id}", params=p)
+    assert status == 200
+    record = alice.services.store.file("sub-alice", done["file_id"])
+    assert record is not None
+    alice.services.uploads.delete(record.blob_key)  # what the lifecycle rule does after 30 days
+
+    status, body, _ = alice.call("POST", "x", route="/trash/{file_id}/restore", params=p)
+    assert status == 410 and body["code"] == "trash_expired"
+    status, trash, _ = alice.call("GET", "x", route="/trash")
+    assert [f["file_id"] for f in trash["items"]] == [done["file_id"]]  # still listed, untouched

@@ -7,6 +7,7 @@ a temporary directory, so the test also checks that every screen renders.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from PySide6.QtCore import QPoint
@@ -17,6 +18,7 @@ from filevault_desktop.gui.app import FileVaultApp
 from filevault_desktop.gui.sync_port import FolderState, SyncFolder
 from tests.gui.conftest import SIGNAL_TIMEOUT_MS, AppFactory, User, sign_in
 from tests.gui.fakes import FakeSync
+from tests.integration.stack import RunningStack
 
 
 def _save(widget: QWidget, out: Path, name: str) -> Path:
@@ -40,7 +42,9 @@ def _demo_files(root: Path) -> list[Path]:
     return [docs, photos, report, notes]
 
 
-def test_screenshots(qtbot: QtBot, make_app: AppFactory, user: User, tmp_path: Path) -> None:
+def test_screenshots(
+    qtbot: QtBot, make_app: AppFactory, stack: RunningStack, user: User, tmp_path: Path
+) -> None:
     out = Path(os.environ.get("FILEVAULT_SCREENSHOTS_DIR") or tmp_path / "screens")
     out.mkdir(parents=True, exist_ok=True)
     home = Path.home()
@@ -114,6 +118,8 @@ def test_screenshots(qtbot: QtBot, make_app: AppFactory, user: User, tmp_path: P
     qtbot.waitExposed(app.tray.menu)
     _save(app.tray.menu, out, "tray-menu")
     app.tray.menu.hide()
+
+    _admin_window(qtbot, app, stack, user, out)
     names = {p.name for p in out.glob("*.png")}
     assert {
         "main-window.png",
@@ -121,4 +127,28 @@ def test_screenshots(qtbot: QtBot, make_app: AppFactory, user: User, tmp_path: P
         "share-dialog.png",
         "settings.png",
         "tray-menu.png",
+        "admin-window.png",
     } <= names
+
+
+def _admin_window(
+    qtbot: QtBot, app: FileVaultApp, stack: RunningStack, user: User, out: Path
+) -> None:
+    """The admin window with a few users: one near their quota, one disabled."""
+    suffix = secrets.token_hex(2)
+    admin = User(f"ada-{suffix}", "Pw-" + secrets.token_hex(8))
+    stack.add_user(admin.username, admin.password, admin_user=True)
+    stack.add_user(f"maria-{suffix}", "Pw-" + secrets.token_hex(8))
+    sign_in(qtbot, app, admin)
+    svc = app.bridge.service
+    assert svc is not None
+    svc.set_user_quota(svc.admin_user(user.username).user_id, 4 * 1024**2)
+    svc.set_user_enabled(svc.admin_user(f"maria-{suffix}").user_id, False)
+    with qtbot.waitSignal(app.bridge.admin_users_ready, timeout=SIGNAL_TIMEOUT_MS):
+        window = app.open_admin()
+    assert window is not None
+    window.resize(900, 560)
+    window.users.select(svc.admin_user(user.username).user_id)
+    qtbot.waitExposed(window)
+    _save(window, out, "admin-window")
+    window.reject()

@@ -137,7 +137,9 @@ def api(openapi: OpenAPI, stack: RunningStack, make_user: MakeUser) -> Api:
     return Api(openapi, stack.api_url, svc.access_token())
 
 
-def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: RunningStack) -> None:
+def test_full_session_conforms_to_spec(
+    api: Api, openapi: OpenAPI, stack: RunningStack, make_user: MakeUser
+) -> None:
     public = Api(openapi, stack.api_url, None)
 
     # --- upload, list, get, versions
@@ -305,12 +307,30 @@ def test_full_session_conforms_to_spec(api: Api, openapi: OpenAPI, stack: Runnin
     )["items"]
     assert requests.get(urls[0]["download"]["url"], timeout=30).content == b"abc"
 
+    # --- administration (an admin's token): list, set a quota, disable, enable
+    admin_svc, _, _ = make_user(admin=True)
+    admin = Api(openapi, stack.api_url, admin_svc.access_token())
+    users = admin.call("GET", "/admin/users", 200)
+    mine = api.call("GET", "/me", 200)
+    (me,) = [u for u in users["items"] if u["user_id"] == mine["user_id"]]
+    assert me["used_bytes"] == mine["used_bytes"] and me["groups"] == []
+    page = admin.call("GET", "/admin/users", 200, params={"limit": "1"})
+    assert len(page["items"]) == 1 and page["cursor"]
+    admin.call("GET", "/admin/users", 200, params={"limit": "1", "cursor": page["cursor"]})
+    user_path = f"/admin/users/{me['user_id']}"
+    quota = admin.call("PUT", f"{user_path}/quota", 200, json_body={"quota_bytes": 10**9})
+    assert quota["quota_bytes"] == 10**9 and quota["used_bytes"] == me["used_bytes"]
+    assert admin.call("POST", f"{user_path}/disable", 200)["enabled"] is False
+    assert admin.call("POST", f"{user_path}/enable", 200)["enabled"] is True
+
     # Every documented operation was exercised at least once.
-    operations = {op for op, _ in api.seen | public.seen}
+    operations = {op for op, _ in api.seen | public.seen | admin.seen}
     assert operations == {r.operation for r in ROUTES}
 
 
-def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: RunningStack) -> None:
+def test_error_responses_conform_to_spec(
+    api: Api, openapi: OpenAPI, stack: RunningStack, make_user: MakeUser
+) -> None:
     anonymous = Api(openapi, stack.api_url, None)
     forged = Api(openapi, stack.api_url, "not.a.jwt")
 
@@ -357,6 +377,28 @@ def test_error_responses_conform_to_spec(api: Api, openapi: OpenAPI, stack: Runn
     api.call("GET", "/files", 400, params={"cursor": "bm90LWEtY3Vyc29y"})
     api.call("GET", "/trash", 400, params={"limit": "many"}, valid_request=False)
     api.call("GET", "/changes", 400, params={"cursor": "yesterday"}, valid_request=False)
+
+    # Administration: 403 for a user outside the admins group, whatever the request.
+    user_id = api.call("GET", "/me", 200)["user_id"]
+    assert api.call("GET", "/admin/users", 403)["code"] == "forbidden"
+    api.call("GET", "/admin/users", 403, params={"limit": "0"}, valid_request=False)
+    api.call("PUT", f"/admin/users/{user_id}/quota", 403, json_body={"quota_bytes": 1})
+    api.call("POST", f"/admin/users/{user_id}/disable", 403)
+    api.call("POST", f"/admin/users/{user_id}/enable", 403)
+    # ... and for an admin: 400, 404, 409.
+    admin_svc, _, _ = make_user(admin=True)
+    admin = Api(openapi, stack.api_url, admin_svc.access_token())
+    admin_id = admin.call("GET", "/me", 200)["user_id"]
+    admin.call("GET", "/admin/users", 400, params={"limit": "0"}, valid_request=False)
+    admin.call("GET", "/admin/users", 400, params={"cursor": "bm90LW91cnM"})
+    for body in ({"quota_bytes": 0}, {"quota_bytes": "1"}, {"quota_bytes": 1, "x": 1}, {}):
+        admin.call("PUT", f"/admin/users/{user_id}/quota", 400, json_body=body, valid_request=False)
+    missing = "00000000-0000-4000-8000-000000000000"
+    admin.call("PUT", f"/admin/users/{missing}/quota", 404, json_body={"quota_bytes": 1})
+    admin.call("POST", f"/admin/users/{missing}/disable", 404)
+    admin.call("POST", "/admin/users/not-a-user/enable", 404, valid_request=False)
+    error = admin.call("POST", f"/admin/users/{admin_id}/disable", 409)
+    assert error["code"] == "cannot_disable_self"
 
     # 404: unknown or malformed ids, for every kind of id.
     assert api.call("GET", f"/files/{UNKNOWN_FILE}", 404)["code"] == "not_found"

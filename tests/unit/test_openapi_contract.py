@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from backend.api.routes import ROUTES
-from backend.logic import inputs
+from backend.logic import admin, inputs
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "backend" / "api" / "openapi.yaml"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -31,6 +31,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "create_share": inputs.CreateShare,
     "ack_notifications": inputs.AckNotifications,
     "create_subscription": inputs.CreateSubscription,
+    "set_user_quota": admin.SetQuota,
 }
 
 
@@ -142,6 +143,8 @@ def test_body_constraints_match_the_models(spec: dict[str, Any]) -> None:
     parts = schemas["PartNumbers"]["properties"]["part_numbers"]
     assert parts["items"]["maximum"] == inputs.MAX_PARTS
     assert schemas["CompleteUpload"]["properties"]["parts"]["maxItems"] == inputs.MAX_PARTS
+    quota = schemas["SetQuota"]["properties"]["quota_bytes"]
+    assert (quota["minimum"], quota["maximum"]) == (1, admin.MAX_QUOTA_BYTES)
     share = schemas["CreateShare"]["properties"]
     assert (share["expires_in_seconds"]["minimum"], share["expires_in_seconds"]["maximum"]) == (
         60,

@@ -105,6 +105,7 @@ class ApiStack(Stack):
                     names.objects_arn(settings.prefix, names.PROCESSED, f"{USERS_PREFIX}*")
                 ],
                 Target.TOPIC: [topic.topic_arn],
+                Target.USER_POOL: [user_pool.user_pool_arn],
             },
             key.key_arn,
         )
@@ -117,12 +118,16 @@ class ApiStack(Stack):
         self.functions: dict[str, BackendFunction] = {}
         for group in GROUPS:
             public = group == "public"
+            access = {t: a for t, a in ACCESS[group].items() if t in arns.arns}
+            env = dict(environment)
+            if Target.USER_POOL in access:  # the admin API alone is told which pool it manages
+                env[naming.ENV_USER_POOL_ID] = user_pool.user_pool_id
             fn = BackendFunction(
                 self,
                 f"{group.title()}Handler",
                 handler=f"{LAMBDA_MODULE}.{group}",
                 description=f"FileVault API: {group} routes",
-                environment=environment,
+                environment=env,
                 service=f"filevault-{group}",
                 powertools_layer_version=settings.powertools_layer_version,
                 pillow_version=settings.pillow_version,
@@ -130,7 +135,6 @@ class ApiStack(Stack):
                     (settings.public_reserved_concurrency or None) if public else None
                 ),
             )
-            access = {t: a for t, a in ACCESS[group].items() if t in arns.arns}
             grant(fn.role, access, arns)
             if Target.WATERMARK in access:
                 self._grant_watermark_chain(fn.role, workflows, settings.prefix)

@@ -1,0 +1,22 @@
+"""The batch routes' functions may make the batch calls the metadata store makes for them
+(BatchGetItem/BatchWriteItem are IAM actions of their own, not covered by Get/PutItem)."""
+
+from __future__ import annotations
+
+from tests.infra.conftest import Synth
+from tests.infra.test_admin_grants import _actions, _functions, _role_statements
+
+BATCH = {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+
+
+def test_upload_and_download_batches_may_read_and_write_the_table_in_batches(
+    synth: Synth,
+) -> None:
+    by_handler = {f["Handler"]: f for f in _functions(synth, "Api").values()}
+    for group in ("uploads", "files"):
+        found = _role_statements(synth, "Api", by_handler[f"backend.api.lambdas.{group}"])
+        granted = set().union(*(_actions(s) for s in found if s["Effect"] == "Allow"))
+        assert granted >= BATCH, group
+    # Only where they are used: the share resolver's role has no batch actions.
+    public = _role_statements(synth, "Api", by_handler["backend.api.lambdas.public"])
+    assert not BATCH & set().union(*(_actions(s) for s in public))
