@@ -19,14 +19,18 @@ from filevault_desktop.gui.sync_port import (
     SyncNotice,
 )
 from filevault_desktop.persist import write_atomic
+from filevault_desktop.priority import lower_this_thread
 from filevault_desktop.service import FileVaultService
 from filevault_desktop.sync import ActionResult, SyncEvent, SyncStatus
 from filevault_desktop.sync.ignore import IGNORE_FILE
 from filevault_desktop.sync.models import ConflictCopy, IssueKind, Outcome, SyncState
 from filevault_desktop.sync_folders import SyncFolder as FolderConfig
+from filevault_desktop.sync_service import FolderState as StoredState
 
 log = logging.getLogger(__name__)
 
+# A round of the engine is over: the folder's file count is worth reading again.
+_ROUND_ENDS = {SyncState.IDLE, SyncState.NEEDS_CONFIRMATION, SyncState.ERROR}
 _STATES = {
     SyncState.IDLE: FolderState.UP_TO_DATE,
     SyncState.SCANNING: FolderState.SCANNING,
@@ -128,12 +132,15 @@ class BackgroundSync:
         return self._folder_view(folder, False, 0, self._live.get(folder_id), None)
 
     def answer_mass_delete(self, folder_id: str, allow: bool) -> None:
-        if not allow:
-            return  # the deletions stay held: nothing is deleted until someone allows it
+        """Allowed, the held deletes are carried out; declined, the files come back."""
         svc = self._signed_in()
         engine = svc.sync.running().get(folder_id)
-        if engine is not None:
+        if engine is None:
+            return  # not running: the deletes stay held until the next answer
+        if allow:
             engine.allow_mass_delete()
+        else:
+            engine.keep_held_deletes()
 
     def subscribe(self, listener: SyncListener) -> Callable[[], None]:
         with self._lock:
@@ -183,6 +190,7 @@ class BackgroundSync:
             thread.join(timeout=60)
 
     def _run(self, svc: FileVaultService, stop: threading.Event) -> None:
+        lower_this_thread()  # the engines' threads start from this one and inherit it
         try:
             svc.sync.run(stop, on_event=self._on_event)
         except Exception:  # never silently: the folders show the error and a restart retries
@@ -206,6 +214,8 @@ class BackgroundSync:
         notices: list[SyncNotice] = []
         if isinstance(event, SyncStatus):
             self._live[folder.folder_id] = event
+            if event.state in _ROUND_ENDS:
+                self._count_files(folder.folder_id)
             files = self._files.get(folder.folder_id, 0)
             paused = event.state is SyncState.PAUSED
             notices.append(self._folder_view(folder, paused, files, event))
@@ -228,34 +238,43 @@ class BackgroundSync:
                 except Exception:  # a broken listener must not stop the sync
                     log.exception("sync listener failed")
 
+    def _count_files(self, folder_id: str) -> None:
+        """The files in sync, from the engine's index (kept in memory), as a round ends."""
+        svc = self._running_for
+        engine = svc.sync.running().get(folder_id) if svc is not None else None
+        if engine is not None:
+            self._files[folder_id] = len(engine.index.base())
+
     def _folder_view(
         self,
         folder: FolderConfig,
         paused: bool,
         files: int,
         live: SyncStatus | None,
-        stored: object | None = None,
+        stored: StoredState | None = None,
     ) -> SyncFolder:
         if paused:
             state = FolderState.PAUSED
         elif live is not None:
             state = _STATES[live.state]
         else:
-            last = getattr(stored, "state", "never")
+            last = stored.state if stored is not None else "never"
             state = {s.value: _STATES[s] for s in SyncState}.get(last, FolderState.SCANNING)
         if state is FolderState.ERROR and live is not None and "network" in live.last_error:
             state = FolderState.OFFLINE
-        issues = len(live.issues) if live is not None else len(getattr(stored, "issues", ()))
+        issues = len(live.issues if live is not None else stored.issues if stored else ())
         return SyncFolder(
             folder.folder_id,
             folder.local,
             folder.remote,
             state,
             pending=live.pending if live is not None else 0,
-            synced=files or getattr(stored, "files", 0),
+            synced=files or (stored.files if stored is not None else 0),
             issues=issues,
             held_deletes=live.held_deletes if live is not None else 0,
-            last_error=live.last_error if live is not None else getattr(stored, "last_error", ""),
+            last_error=(
+                live.last_error if live is not None else stored.last_error if stored else ""
+            ),
             excluded=folder.excluded,
             ignore_patterns=read_ignore_patterns(folder.local),
         )

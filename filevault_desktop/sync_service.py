@@ -173,14 +173,18 @@ class SyncService:
         return SyncEngine(config, remote, index, on_event=relay)
 
     def run_once(
-        self, *, allow_mass_delete: bool = False, on_event: FolderEvent | None = None
+        self,
+        *,
+        allow_mass_delete: bool = False,
+        keep_held_deletes: bool = False,
+        on_event: FolderEvent | None = None,
     ) -> list[FolderReport]:
-        """Syncs every folder until quiet (``sync run --once``)."""
+        """Syncs every folder until quiet (``sync run --once``). Deletes the mass-delete guard
+        holds are carried out with ``allow_mass_delete``, undone with ``keep_held_deletes``."""
         reports = []
         with self.engines(on_event) as engines:
             for folder, engine in engines:
-                if allow_mass_delete:
-                    engine.allow_mass_delete()
+                _answer_guard(engine, allow_mass_delete, keep_held_deletes)
                 try:
                     if not folder.local.is_dir():
                         raise SyncRootMissing(str(folder.local))
@@ -201,12 +205,12 @@ class SyncService:
         on_event: FolderEvent | None = None,
         *,
         allow_mass_delete: bool = False,
+        keep_held_deletes: bool = False,
     ) -> None:
         """Watches and syncs every folder until ``stop`` is set (``sync run``, the app)."""
         with self.engines(on_event) as engines:
-            if allow_mass_delete:
-                for _, engine in engines:
-                    engine.allow_mass_delete()
+            for _, engine in engines:
+                _answer_guard(engine, allow_mass_delete, keep_held_deletes)
             self._running = {folder.folder_id: engine for folder, engine in engines}
             threads = [
                 threading.Thread(
@@ -224,3 +228,12 @@ class SyncService:
                     engine.stop()
                 for t in threads:
                     t.join(timeout=30)
+
+
+def _answer_guard(engine: SyncEngine, allow: bool, keep: bool) -> None:
+    if allow and keep:
+        raise ValueError("held deletes are either carried out or undone, not both")
+    if allow:
+        engine.allow_mass_delete()
+    elif keep:
+        engine.keep_held_deletes()

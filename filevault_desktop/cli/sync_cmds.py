@@ -46,7 +46,10 @@ def _state_text(s: FolderState) -> str:
     line = f"[{s.folder.folder_id}] {s.folder.local} <-> {s.folder.remote or '(everything)'}"
     line += f"  {state}, {s.files} files"
     if s.held_deletes:
-        line += f", {s.held_deletes} deletions held (run with --allow-mass-delete)"
+        line += (
+            f", {s.held_deletes} deletions held "
+            "(sync run --allow-mass-delete, or --keep-deleted to undo them)"
+        )
     if s.last_error:
         line += f"\n    error: {s.last_error}"
     for issue in s.issues:
@@ -143,14 +146,25 @@ def _report_json(r: FolderReport) -> dict[str, Any]:
     is_flag=True,
     help="Carry out deletions the mass-delete guard is holding back.",
 )
+@click.option(
+    "--keep-deleted",
+    is_flag=True,
+    help="Undo the deletions the mass-delete guard is holding back: the files come back "
+    "where they were deleted.",
+)
 @profile_option
 @json_option
 @handles_errors
-def run(once: bool, allow_mass_delete: bool, profile: str | None, as_json: bool) -> None:
+def run(
+    once: bool, allow_mass_delete: bool, keep_deleted: bool, profile: str | None, as_json: bool
+) -> None:
     """Sync every folder: in the foreground until Ctrl-C, or with --once until quiet."""
+    if allow_mass_delete and keep_deleted:
+        raise click.UsageError("--allow-mass-delete and --keep-deleted exclude each other")
     svc = service(profile).sync
+    guard = {"allow_mass_delete": allow_mass_delete, "keep_held_deletes": keep_deleted}
     if once:
-        reports = svc.run_once(allow_mass_delete=allow_mass_delete, on_event=_printer(as_json))
+        reports = svc.run_once(**guard, on_event=_printer(as_json))
         lines = []
         for r in reports:
             if r.ok:
@@ -163,7 +177,8 @@ def run(once: bool, allow_mass_delete: bool, profile: str | None, as_json: bool)
                 if r.report.held_deletes:
                     why.append(
                         f"{r.report.held_deletes} deletions held by the mass-delete guard "
-                        "(re-run with --allow-mass-delete to carry them out)"
+                        "(re-run with --allow-mass-delete to carry them out, "
+                        "or --keep-deleted to bring the files back)"
                     )
                 why += [f"{i.kind.value}: {i.path}: {i.detail}" for i in r.report.issues]
                 why += [f"{f.outcome.value}: {f.detail}" for f in r.report.failures]
@@ -184,4 +199,4 @@ def run(once: bool, allow_mass_delete: bool, profile: str | None, as_json: bool)
         else:
             _printer(as_json)(folder, event)
 
-    svc.run(stop, on_event=show, allow_mass_delete=allow_mass_delete)
+    svc.run(stop, on_event=show, **guard)

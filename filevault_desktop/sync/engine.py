@@ -87,6 +87,7 @@ class SyncEngine:
         self.executor = Executor(self.fs, remote, index, self.root, on_result=self._emit)
         self._scanner = Scanner(config.root, self._rules())
         self._allow_mass_delete = False
+        self._keep_held = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._local_dirty = True
@@ -106,7 +107,14 @@ class SyncEngine:
 
     def allow_mass_delete(self) -> None:
         """The user confirmed the held deletes (GUI dialog, or ``--allow-mass-delete``)."""
-        self._allow_mass_delete = True
+        self._allow_mass_delete, self._keep_held = True, False
+        self._wake.set()
+
+    def keep_held_deletes(self) -> None:
+        """The user declined the held deletes (GUI dialog, or ``--keep-deleted``): each file
+        comes back on the side that lost it (downloaded, or uploaded, again); nothing is
+        deleted anywhere."""
+        self._allow_mass_delete, self._keep_held = False, True
         self._wake.set()
 
     def status(self) -> SyncStatus:
@@ -198,8 +206,8 @@ class SyncEngine:
         self.refresh_remote()
         rules = self._rules()
         self._scanner.rules = rules
-        base = self.index.base()
-        scan = self._scanner.scan({b.local_path: (b.fp, b.sha256) for b in base})
+        base, hashes = self.index.base_and_hashes()
+        scan = self._scanner.scan(hashes)
         self._local_dirty = False
         remote = []
         for e in self.index.remote():
@@ -215,6 +223,14 @@ class SyncEngine:
             is_ignored=rules.is_ignored,
         )
         the_plan = plan(scan.tree, remote, base, options)
+        if self._keep_held:
+            self._keep_held = False
+            if the_plan.held:
+                # Without a base entry, the file is new on the side that still has it.
+                for held in the_plan.held:
+                    self.index.forget_base(held.file_id)
+                base = self.index.base()
+                the_plan = plan(scan.tree, remote, base, options)
         the_plan = replace(the_plan, issues=scan.issues + the_plan.issues)
         self._set(SyncStatus(SyncState.SYNCING, pending=len(the_plan.actions)))
         results = self.executor.run(the_plan, self._stopping)

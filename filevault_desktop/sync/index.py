@@ -6,20 +6,30 @@ planner (which recognises identical content on both sides) catches up without du
 That is also why synchronous=NORMAL is enough: a power cut may drop the last commits, which
 again only leaves the index behind.
 The remote mirror and the feed cursor are written in the same transaction per feed page.
+
+The base is read every round, and is large (a row per synced file) but rarely changes: it is
+kept in memory as last read or written through this connection, and read again only when
+another connection has written to the file since (``PRAGMA data_version``) or after
+statements run through ``transaction()``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from operator import attrgetter, itemgetter
 from pathlib import Path
+from types import MappingProxyType
 
 from filevault_desktop.sync.errors import SyncIndexError
+from filevault_desktop.sync.gcpause import GcPause
 from filevault_desktop.sync.models import BaseEntry, Fingerprint, RemoteEntry
 
 SCHEMA_VERSION = 1
+
+KnownHash = tuple[Fingerprint, str | None]  # a file's hash, and its fingerprint when hashed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS base (
@@ -50,6 +60,7 @@ class SyncIndex:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._base_cache: _BaseCache | None = None
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -76,14 +87,35 @@ class SyncIndex:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The caller's own statements, in one transaction (the base is read again after)."""
+        with self._write(raw=True) as db:
+            yield db
+
+    @contextmanager
+    def _write(
+        self, base_change: Callable[[_BaseCache], None] | None = None, *, raw: bool = False
+    ) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``base_change`` is what it does to the base, applied to the
+        in-memory copy once committed (None: it leaves the base alone)."""
         with self._lock:
+            if raw:
+                self._base_cache = None
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._base_cache = None
+                raise
+            if base_change is not None and self._base_cache is not None:
+                try:
+                    base_change(self._base_cache)
+                except (TypeError, ValueError):  # a value _base cannot read back
+                    self._base_cache = None
 
     # ---- meta ---------------------------------------------------------------------------------
 
@@ -93,7 +125,7 @@ class SyncIndex:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str | None) -> None:
-        with self.transaction() as db:
+        with self._write() as db:
             _set_meta(db, key, value)
 
     @property
@@ -107,20 +139,43 @@ class SyncIndex:
     # ---- base ---------------------------------------------------------------------------------
 
     def base(self) -> list[BaseEntry]:
+        """Every row, ordered by local path."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM base ORDER BY local_path").fetchall()
-        return [_base(row) for row in rows]
+            cache, entries = self._read_base()
+            return entries if cache is None else cache.entries()
+
+    def base_and_hashes(self) -> tuple[list[BaseEntry], Mapping[str, KnownHash]]:
+        """``base()`` and, from the same read, each local path's hash and the fingerprint the
+        file had then (what ``Scanner.scan`` takes). Both are kept until the base changes."""
+        with self._lock:
+            cache, entries = self._read_base()
+            if cache is None:
+                return entries, {e.local_path: (e.fp, e.sha256) for e in entries}
+            return cache.entries(), cache.hashes()
+
+    def _read_base(self) -> tuple[_BaseCache | None, list[BaseEntry]]:
+        """The in-memory base, read again if stale; or the rows (ordered) if it can't be kept."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        cache = self._base_cache
+        if cache is not None and cache.version == version:
+            return cache, []
+        with GcPause():
+            rows = self._db.execute("SELECT * FROM base").fetchall()
+            rows.sort(key=_LOCAL_PATH)  # Python orders str as SQLite's BINARY collation (UTF-8)
+            entries = [_base(row) for row in rows]
+            self._base_cache = _BaseCache.of(entries, version)
+        return self._base_cache, entries
 
     def put_base(self, entry: BaseEntry) -> None:
-        with self.transaction() as db:
+        with self._write(lambda cache: cache.put(entry)) as db:
             _put_base(db, entry)
 
     def forget_base(self, file_id: str) -> None:
-        with self.transaction() as db:
+        with self._write(lambda cache: cache.forget(file_id)) as db:
             db.execute("DELETE FROM base WHERE file_id = ?", (file_id,))
 
     def clear_base(self) -> None:
-        with self.transaction() as db:
+        with self._write(_BaseCache.clear) as db:
             db.execute("DELETE FROM base")
 
     # ---- remote mirror ------------------------------------------------------------------------
@@ -131,11 +186,11 @@ class SyncIndex:
         return [RemoteEntry(*row) for row in rows]
 
     def put_remote(self, entry: RemoteEntry) -> None:
-        with self.transaction() as db:
+        with self._write() as db:
             _put_remote(db, entry)
 
     def drop_remote(self, file_id: str) -> None:
-        with self.transaction() as db:
+        with self._write() as db:
             db.execute("DELETE FROM remote WHERE file_id = ?", (file_id,))
 
     def apply_remote(
@@ -148,7 +203,7 @@ class SyncIndex:
         replace_all: bool = False,
     ) -> None:
         """One feed page (or a full listing with ``replace_all``) and its cursor, atomically."""
-        with self.transaction() as db:
+        with self._write() as db:
             if replace_all:
                 db.execute("DELETE FROM remote")
             for file_id in removals:
@@ -167,7 +222,15 @@ class SyncIndex:
         drop_remote: str | None = None,
     ) -> None:
         """What one successful action changed, in one transaction."""
-        with self.transaction() as db:
+        forget = tuple(forget)
+
+        def base_change(cache: _BaseCache) -> None:
+            for file_id in forget:
+                cache.forget(file_id)
+            if put_base is not None:
+                cache.put(put_base)
+
+        with self._write(base_change if forget or put_base is not None else None) as db:
             for file_id in forget:
                 db.execute("DELETE FROM base WHERE file_id = ?", (file_id,))
             if put_base is not None:
@@ -179,7 +242,7 @@ class SyncIndex:
 
     def reset_for_epoch(self) -> None:
         """The server lost state: forget everything we believed about it, keep local files."""
-        with self.transaction() as db:
+        with self._write(_BaseCache.clear) as db:
             db.execute("DELETE FROM base")
             db.execute("DELETE FROM remote")
             _set_meta(db, "cursor", None)
@@ -195,19 +258,21 @@ def _set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
 def _put_base(db: sqlite3.Connection, e: BaseEntry) -> None:
     # a path belongs to one file: a row left at the same local path by another file is stale
     db.execute("DELETE FROM base WHERE local_path = ? AND file_id != ?", (e.local_path, e.file_id))
-    db.execute(
-        "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            e.file_id,
-            e.local_path,
-            e.remote_path,
-            e.version_id,
-            e.sha256,
-            e.fp.size,
-            e.fp.mtime_ns,
-            e.fp.inode,
-            e.fp.ctime_ns,
-        ),
+    db.execute("INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(e))
+
+
+def _row(e: BaseEntry) -> tuple[object, ...]:
+    fp = e.fp
+    return (
+        e.file_id,
+        e.local_path,
+        e.remote_path,
+        e.version_id,
+        e.sha256,
+        fp.size,
+        fp.mtime_ns,
+        fp.inode,
+        fp.ctime_ns,
     )
 
 
@@ -228,3 +293,59 @@ def _base(row: tuple[object, ...]) -> BaseEntry:
         None if sha is None else str(sha),
         Fingerprint(int(size), int(mtime_ns), int(inode), int(ctime_ns)),  # type: ignore[call-overload]
     )
+
+
+_LOCAL_PATH = itemgetter(1)
+
+
+class _BaseCache:
+    """The base table as of PRAGMA data_version ``version`` plus this connection's writes."""
+
+    def __init__(self, entries: list[BaseEntry], version: int) -> None:
+        self.version = version
+        self._by_id = {e.file_id: e for e in entries}
+        self._by_path = {e.local_path: e.file_id for e in entries}
+        self._ordered: list[BaseEntry] | None = entries
+        self._hashes: Mapping[str, KnownHash] | None = None
+
+    @classmethod
+    def of(cls, ordered: list[BaseEntry], version: int) -> _BaseCache | None:
+        cache = cls(ordered, version)
+        # rows sharing an id or a path (left by statements of a caller's own) are not kept
+        same = len(cache._by_id) == len(cache._by_path) == len(ordered)
+        return cache if same else None
+
+    def entries(self) -> list[BaseEntry]:
+        if self._ordered is None:
+            self._ordered = sorted(self._by_id.values(), key=attrgetter("local_path"))
+        return list(self._ordered)
+
+    def hashes(self) -> Mapping[str, KnownHash]:
+        if self._hashes is None:
+            with GcPause():
+                by_path = {e.local_path: (e.fp, e.sha256) for e in self._by_id.values()}
+            self._hashes = MappingProxyType(by_path)  # shared: read-only
+        return self._hashes
+
+    def put(self, entry: BaseEntry) -> None:
+        """What _put_base does to the table: the row as it will be read back."""
+        e = _base(_row(entry))
+        other = self._by_path.get(e.local_path)
+        if other is not None and other != e.file_id:
+            del self._by_id[other]
+        self.forget(e.file_id)
+        self._by_id[e.file_id] = e
+        self._by_path[e.local_path] = e.file_id
+        self._ordered = self._hashes = None
+
+    def forget(self, file_id: str) -> None:
+        old = self._by_id.pop(file_id, None)
+        if old is not None:
+            if self._by_path.get(old.local_path) == file_id:
+                del self._by_path[old.local_path]
+            self._ordered = self._hashes = None
+
+    def clear(self) -> None:
+        self._by_id.clear()
+        self._by_path.clear()
+        self._ordered, self._hashes = [], None

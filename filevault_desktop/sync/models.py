@@ -9,7 +9,8 @@ a case-insensitive file system); ``PathRules.key`` is what makes them comparable
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 
@@ -22,7 +23,8 @@ class PathRules:
 
     def key(self, path: str) -> str:
         # NFC always: a name typed on macOS (NFD) and on Linux (NFC) is the same name to a user.
-        nfc = unicodedata.normalize("NFC", path)
+        # (An ASCII name is its own NFC; the check is cheap, and most names are ASCII.)
+        nfc = path if path.isascii() else unicodedata.normalize("NFC", path)
         return nfc if self.case_sensitive else nfc.casefold()
 
     def same_spelling(self, a: str, b: str) -> bool:
@@ -30,7 +32,7 @@ class PathRules:
         return a == b or unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What a cheap rescan compares; ``ctime_ns`` catches content rewritten with the old mtime."""
 
@@ -38,6 +40,17 @@ class Fingerprint:
     mtime_ns: int
     inode: int
     ctime_ns: int = 0
+
+    # Fingerprint, LocalFile and BaseEntry are made once per file per scan or index read, and
+    # the base is kept in memory: slots make them smaller, and their __init__ (the generated
+    # one's signature) sets the slots directly, faster than the generated frozen one (an
+    # object.__setattr__ call per field).
+    def __init__(self, size: int, mtime_ns: int, inode: int, ctime_ns: int = 0) -> None:
+        set_size, set_mtime_ns, set_inode, set_ctime_ns = _FINGERPRINT_SLOTS
+        set_size(self, size)
+        set_mtime_ns(self, mtime_ns)
+        set_inode(self, inode)
+        set_ctime_ns(self, ctime_ns)
 
     def same_file(self, other: Fingerprint | None) -> bool:
         # ctime is left out on purpose: a rename changes it, and executor preconditions
@@ -53,11 +66,17 @@ class Fingerprint:
         return self.same_file(other) and other is not None and self.ctime_ns == other.ctime_ns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalFile:
     path: str
     fp: Fingerprint
     sha256: str
+
+    def __init__(self, path: str, fp: Fingerprint, sha256: str) -> None:  # see Fingerprint
+        set_path, set_fp, set_sha256 = _LOCAL_FILE_SLOTS
+        set_path(self, path)
+        set_fp(self, fp)
+        set_sha256(self, sha256)
 
 
 @dataclass(frozen=True)
@@ -79,7 +98,7 @@ class RemoteEntry:
     modified_at: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BaseEntry:
     """One file as it was when both sides last agreed (a row of the index)."""
 
@@ -89,6 +108,35 @@ class BaseEntry:
     version_id: str
     sha256: str | None
     fp: Fingerprint
+
+    def __init__(  # see Fingerprint
+        self,
+        file_id: str,
+        local_path: str,
+        remote_path: str,
+        version_id: str,
+        sha256: str | None,
+        fp: Fingerprint,
+    ) -> None:
+        set_file_id, set_local_path, set_remote_path, set_version_id, set_sha256, set_fp = (
+            _BASE_ENTRY_SLOTS
+        )
+        set_file_id(self, file_id)
+        set_local_path(self, local_path)
+        set_remote_path(self, remote_path)
+        set_version_id(self, version_id)
+        set_sha256(self, sha256)
+        set_fp(self, fp)
+
+
+def _slot_setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
+    """The ``__set__`` of each field's slot, in field order."""
+    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
+
+
+_FINGERPRINT_SLOTS = _slot_setters(Fingerprint)
+_LOCAL_FILE_SLOTS = _slot_setters(LocalFile)
+_BASE_ENTRY_SLOTS = _slot_setters(BaseEntry)
 
 
 class ChangeOp(Enum):
@@ -249,6 +297,7 @@ class Plan:
     verdict: Verdict = Verdict.OK
     held_deletes: int = 0
     issues: tuple[Issue, ...] = ()
+    held: tuple[LocalTrash | RemoteTrash, ...] = ()  # the deletes the guard held back
 
     @property
     def deletes(self) -> int:

@@ -314,11 +314,11 @@ class _Planner:
         actions = [a for d in decisions.values() for a in d.actions]
         actions.sort(key=lambda a: (_PHASE[type(a)], a.group))
         deletes = sum(isinstance(a, LocalTrash | RemoteTrash) for a in actions)
-        verdict, held = Verdict.OK, 0
         if deletes > self.o.mass_delete_threshold and not self.o.allow_mass_delete:
-            verdict, held = Verdict.MASS_DELETE, deletes
+            held = tuple(a for a in actions if isinstance(a, LocalTrash | RemoteTrash))
             actions = [a for a in actions if not isinstance(a, LocalTrash | RemoteTrash)]
-        return Plan(tuple(actions), verdict, held, tuple(self.issues))
+            return Plan(tuple(actions), Verdict.MASS_DELETE, deletes, tuple(self.issues), held)
+        return Plan(tuple(actions), Verdict.OK, 0, tuple(self.issues))
 
     def _resolve_name_clashes(self, items: list[_Item], decisions: dict[int, _Decision]) -> None:
         """Two files ending at one name (or a file where a folder must be): the local one moves

@@ -28,7 +28,8 @@ def test_folders_sync_in_the_background_and_pause(make_user, tmp_path: Path) -> 
         (tmp_path / "Synced" / "hello.txt").write_text("from the app")
         port.sync_now()
         _until(lambda: any(f.path == "Docs/hello.txt" for f in svc.api.list_files("Docs/")))
-        _until(lambda: any(isinstance(n, SyncFolder) for n in notices))
+        # The folder's notices carry its file count as rounds end (the window's folder list).
+        _until(lambda: any(isinstance(n, SyncFolder) and n.synced == 1 for n in notices))
         [shown] = port.folders()
         assert shown.folder_id == folder.folder_id and shown.remote_root == "Docs"
 

@@ -249,6 +249,38 @@ def test_mass_delete_stops_at_the_guard(tmp_path: Path, remote: FakeRemote) -> N
     assert len(b.trashed()) == 8
 
 
+def test_declined_mass_delete_brings_the_files_back_on_both_sides(
+    tmp_path: Path, remote: FakeRemote
+) -> None:
+    a = Client(tmp_path, "A", remote, mass_delete_threshold=5)
+    b = Client(tmp_path, "B", remote, mass_delete_threshold=5)
+    for n in range(8):
+        a.write(f"f{n}.txt", str(n))
+    sync_all(a, b)
+    before = remote.tree()
+    # A deleted them locally by mistake: declined, they are downloaded again.
+    for n in range(8):
+        a.delete(f"f{n}.txt")
+    assert a.sync().held_deletes == 8
+    a.engine.keep_held_deletes()
+    report = a.sync()
+    assert report.ok and report.held_deletes == 0
+    assert a.tree() == before and remote.tree() == before
+    assert a.engine.status().state is SyncState.IDLE
+    # Deleted on the server (by A, allowed there): B declines, so B uploads them again.
+    for n in range(6):
+        a.delete(f"f{n}.txt")
+    a.engine.allow_mass_delete()
+    assert a.sync().ok and len(remote.tree()) == 2
+    assert b.sync().held_deletes == 6
+    b.engine.keep_held_deletes()
+    assert b.sync().ok
+    assert b.tree() == before and remote.tree() == before
+    sync_all(a, b)
+    assert_converged(remote, a, b)
+    assert not b.trashed()  # nothing of B's went to the trash on the way
+
+
 @pytest.mark.parametrize("op", ["upload", "move", "trash", "download"])
 def test_crash_between_remote_call_and_commit_converges(
     a: Client, b: Client, remote: FakeRemote, op: str
