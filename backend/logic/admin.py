@@ -11,8 +11,6 @@ that would add bytes is refused (413 ``quota_exceeded``) until usage is under th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 from dataclasses import dataclass
 from typing import Annotated
@@ -23,7 +21,8 @@ from backend import naming
 from backend.data import keys
 from backend.data.directory import USER_ID, DirectoryUser, UserDirectory
 from backend.data.records import Profile
-from backend.errors import BadRequest, Conflict, Forbidden, NotFound
+from backend.errors import Conflict, Forbidden, NotFound
+from backend.logic import files
 from backend.logic.context import Caller, Services
 from backend.logic.files import Page
 from backend.logic.inputs import Body
@@ -59,24 +58,12 @@ def _directory(svc: Services) -> UserDirectory:
 
 
 def encode_cursor(token: str | None) -> str | None:
-    if token is None:
-        return None
-    raw = (_CURSOR_TAG + token).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return files.encode_cursor(token, tag=_CURSOR_TAG)
 
 
 def decode_cursor(cursor: str | None) -> str | None:
     """The directory's pagination token inside a cursor this API issued for this listing."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest("invalid cursor", code="invalid_cursor") from None
-    token = raw.removeprefix(_CURSOR_TAG)
-    if token == raw or not token:
-        raise BadRequest("invalid cursor", code="invalid_cursor")
-    return token
+    return files.decode_cursor(cursor, "", tag=_CURSOR_TAG)
 
 
 def _with_usage(svc: Services, users: list[DirectoryUser]) -> list[AdminUser]:

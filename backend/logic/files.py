@@ -52,23 +52,26 @@ class DownloadTicket:
 _CURSOR_TAG = "c1:"
 
 
-def encode_cursor(sort_key: str | None) -> str | None:
+def encode_cursor(sort_key: str | None, *, tag: str = _CURSOR_TAG) -> str | None:
+    """An opaque cursor; ``tag`` names the kind of listing it continues."""
     if sort_key is None:
         return None
-    raw = (_CURSOR_TAG + sort_key).encode("utf-8")
+    raw = (tag + sort_key).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str | None, expected_prefix: str) -> str | None:
-    """The sort key to continue after; only cursors this API issued for this listing."""
+def decode_cursor(
+    cursor: str | None, expected_prefix: str, *, tag: str = _CURSOR_TAG
+) -> str | None:
+    """The key to continue after; only cursors this API issued for this kind of listing."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("invalid cursor", code="invalid_cursor") from None
-    key = raw.removeprefix(_CURSOR_TAG)
-    if key == raw or not key.startswith(expected_prefix):
+    key = raw.removeprefix(tag)
+    if key == raw or not key or not key.startswith(expected_prefix):
         raise BadRequest("invalid cursor", code="invalid_cursor")
     return key
 

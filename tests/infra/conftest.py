@@ -78,3 +78,26 @@ def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def functions(synth: Synth, part: str) -> dict[str, dict[str, Any]]:
+    """Our Lambda functions of a stack (CDK's own Node.js providers left out), by logical id."""
+    return {
+        lid: res["Properties"]
+        for lid, res in synth.resources(part, "AWS::Lambda::Function").items()
+        if str(res["Properties"].get("Handler", "")).startswith("backend.")
+    }
+
+
+def role_statements(synth: Synth, part: str, function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every policy statement of the function's role."""
+    role = function["Role"]["Fn::GetAtt"][0]
+    found = []
+    for res in synth.resources(part, "AWS::IAM::Policy").values():
+        if {"Ref": role} in res["Properties"]["Roles"]:
+            found += statements(res["Properties"]["PolicyDocument"])
+    return found
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    return set(as_list(statement["Action"]))

@@ -8,34 +8,20 @@ from typing import Any
 from backend import naming
 from backend.infra.nag import flatten
 from backend.infra.permissions import ACCESS, ADMIN_USER_POOL_ACTIONS, Target
-from tests.infra.conftest import PARTS, Synth, as_list, statements
+from tests.infra.conftest import (
+    PARTS,
+    Synth,
+    actions,
+    as_list,
+    functions,
+    role_statements,
+)
 
 ADMIN_HANDLER = "backend.api.lambdas.admin"
 
 
-def _functions(synth: Synth, part: str) -> dict[str, dict[str, Any]]:
-    return {
-        lid: res["Properties"]
-        for lid, res in synth.resources(part, "AWS::Lambda::Function").items()
-        if str(res["Properties"].get("Handler", "")).startswith("backend.")
-    }
-
-
-def _role_statements(synth: Synth, part: str, function: dict[str, Any]) -> list[dict[str, Any]]:
-    role = function["Role"]["Fn::GetAtt"][0]
-    found = []
-    for res in synth.resources(part, "AWS::IAM::Policy").values():
-        if {"Ref": role} in res["Properties"]["Roles"]:
-            found += statements(res["Properties"]["PolicyDocument"])
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    return set(as_list(statement["Action"]))
-
-
 def _admin(synth: Synth) -> dict[str, Any]:
-    (function,) = [f for f in _functions(synth, "Api").values() if f["Handler"] == ADMIN_HANDLER]
+    (function,) = [f for f in functions(synth, "Api").values() if f["Handler"] == ADMIN_HANDLER]
     return function
 
 
@@ -46,18 +32,18 @@ def _user_pool_arn(synth: Synth) -> str:
 
 
 def test_the_admin_function_has_a_role_of_its_own(synth: Synth) -> None:
-    roles = [f["Role"]["Fn::GetAtt"][0] for f in _functions(synth, "Api").values()]
+    roles = [f["Role"]["Fn::GetAtt"][0] for f in functions(synth, "Api").values()]
     admin_role = _admin(synth)["Role"]["Fn::GetAtt"][0]
     assert roles.count(admin_role) == 1
 
 
 def test_admin_may_call_exactly_its_cognito_actions_on_the_user_pool(synth: Synth) -> None:
-    found = _role_statements(synth, "Api", _admin(synth))
-    cognito = [s for s in found if any(a.startswith("cognito-idp:") for a in _actions(s))]
+    found = role_statements(synth, "Api", _admin(synth))
+    cognito = [s for s in found if any(a.startswith("cognito-idp:") for a in actions(s))]
     assert len(cognito) == 1
     (statement,) = cognito
     assert statement["Effect"] == "Allow" and "Condition" not in statement
-    assert _actions(statement) == set(ADMIN_USER_POOL_ACTIONS)
+    assert actions(statement) == set(ADMIN_USER_POOL_ACTIONS)
     assert set(ADMIN_USER_POOL_ACTIONS) == {
         "cognito-idp:ListUsers",
         "cognito-idp:ListGroups",
@@ -74,11 +60,11 @@ def test_admin_may_call_exactly_its_cognito_actions_on_the_user_pool(synth: Synt
 
 
 def test_admin_table_access_is_the_declared_one_and_nothing_else(synth: Synth) -> None:
-    found = _role_statements(synth, "Api", _admin(synth))
-    table = [s for s in found if any(a.startswith("dynamodb:") for a in _actions(s))]
+    found = role_statements(synth, "Api", _admin(synth))
+    table = [s for s in found if any(a.startswith("dynamodb:") for a in actions(s))]
     (statement,) = table
-    assert _actions(statement) == set(ACCESS["admin"][Target.TABLE])
-    assert _actions(statement) == {
+    assert actions(statement) == set(ACCESS["admin"][Target.TABLE])
+    assert actions(statement) == {
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
@@ -86,13 +72,13 @@ def test_admin_table_access_is_the_declared_one_and_nothing_else(synth: Synth) -
     }
     (resource,) = as_list(statement["Resource"])
     assert "index" not in flatten(resource) and "*" not in flatten(resource)
-    data = {a.split(":")[0] for s in found for a in _actions(s)}
+    data = {a.split(":")[0] for s in found for a in actions(s)}
     # Logs and X-Ray (every function), the FIS extension's config (every API function), KMS
     # through DynamoDB; no S3 data, topic or workflow access.
     assert not any(
-        a.startswith(("sns:", "states:", "s3-object-lambda:")) for s in found for a in _actions(s)
+        a.startswith(("sns:", "states:", "s3-object-lambda:")) for s in found for a in actions(s)
     )
-    s3_actions = {a for s in found for a in _actions(s) if a.startswith("s3:")}
+    s3_actions = {a for s in found for a in actions(s) if a.startswith("s3:")}
     assert s3_actions <= {"s3:ListBucket", "s3:GetObject"}
     assert "cognito-idp" in data and "dynamodb" in data
     kms = [s for s in found if s.get("Sid") == "DataKeyViaServices"]
@@ -105,9 +91,9 @@ def test_no_other_function_may_touch_the_user_pool(synth: Synth) -> None:
     touching = {
         function["Handler"]
         for part in PARTS
-        for function in _functions(synth, part).values()
-        for statement in _role_statements(synth, part, function)
-        if any(a.startswith("cognito-idp:") for a in _actions(statement))
+        for function in functions(synth, part).values()
+        for statement in role_statements(synth, part, function)
+        if any(a.startswith("cognito-idp:") for a in actions(statement))
     }
     assert touching == {ADMIN_HANDLER}
 
@@ -116,7 +102,7 @@ def test_only_the_admin_function_is_told_the_user_pool(synth: Synth) -> None:
     told = {
         function["Handler"]: function["Environment"]["Variables"][naming.ENV_USER_POOL_ID]
         for part in PARTS
-        for function in _functions(synth, part).values()
+        for function in functions(synth, part).values()
         if naming.ENV_USER_POOL_ID in function.get("Environment", {}).get("Variables", {})
     }
     assert set(told) == {ADMIN_HANDLER}

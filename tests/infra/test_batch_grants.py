@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from tests.infra.conftest import Synth
-from tests.infra.test_admin_grants import _actions, _functions, _role_statements
+from tests.infra.conftest import Synth, actions, functions, role_statements
 
 BATCH = {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 
@@ -12,11 +11,11 @@ BATCH = {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 def test_upload_and_download_batches_may_read_and_write_the_table_in_batches(
     synth: Synth,
 ) -> None:
-    by_handler = {f["Handler"]: f for f in _functions(synth, "Api").values()}
+    by_handler = {f["Handler"]: f for f in functions(synth, "Api").values()}
     for group in ("uploads", "files"):
-        found = _role_statements(synth, "Api", by_handler[f"backend.api.lambdas.{group}"])
-        granted = set().union(*(_actions(s) for s in found if s["Effect"] == "Allow"))
+        found = role_statements(synth, "Api", by_handler[f"backend.api.lambdas.{group}"])
+        granted = set().union(*(actions(s) for s in found if s["Effect"] == "Allow"))
         assert granted >= BATCH, group
     # Only where they are used: the share resolver's role has no batch actions.
-    public = _role_statements(synth, "Api", by_handler["backend.api.lambdas.public"])
-    assert not BATCH & set().union(*(_actions(s) for s in public))
+    public = role_statements(synth, "Api", by_handler["backend.api.lambdas.public"])
+    assert not BATCH & set().union(*(actions(s) for s in public))

@@ -24,32 +24,18 @@ from backend.infra.constructs.pillow import pip_command
 from backend.infra.imports import handler_module, imports_package
 from backend.infra.nag import flatten
 from backend.infra.settings import Settings
-from tests.infra.conftest import PARTS, Synth, as_list, statements
+from tests.infra.conftest import (
+    PARTS,
+    Synth,
+    actions,
+    as_list,
+    functions,
+    role_statements,
+    statements,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TAGGING = {"s3:PutObjectTagging", "s3:DeleteObjectTagging"}
-
-
-def _functions(synth: Synth, part: str) -> dict[str, dict[str, Any]]:
-    """Our Lambda functions of a stack (CDK's own Node.js providers left out), by logical id."""
-    return {
-        lid: res["Properties"]
-        for lid, res in synth.resources(part, "AWS::Lambda::Function").items()
-        if str(res["Properties"].get("Handler", "")).startswith("backend.")
-    }
-
-
-def _role_statements(synth: Synth, part: str, function: dict[str, Any]) -> list[dict[str, Any]]:
-    role = function["Role"]["Fn::GetAtt"][0]
-    found = []
-    for res in synth.resources(part, "AWS::IAM::Policy").values():
-        if {"Ref": role} in res["Properties"]["Roles"]:
-            found += statements(res["Properties"]["PolicyDocument"])
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    return set(as_list(statement["Action"]))
 
 
 def _env(function: dict[str, Any]) -> dict[str, Any]:
@@ -60,14 +46,14 @@ def _env(function: dict[str, Any]) -> dict[str, Any]:
 def test_only_the_trash_handler_may_tag_upload_objects_and_only_there(synth: Synth) -> None:
     taggers = {}
     for part in PARTS:
-        for function in _functions(synth, part).values():
-            for statement in _role_statements(synth, part, function):
-                if _actions(statement) & TAGGING:
+        for function in functions(synth, part).values():
+            for statement in role_statements(synth, part, function):
+                if actions(statement) & TAGGING:
                     taggers[function["Handler"]] = statement
     # Trash and restore are routes of the "files" group.
     assert set(taggers) == {"backend.api.lambdas.files"}
     statement = taggers["backend.api.lambdas.files"]
-    assert _actions(statement) >= TAGGING
+    assert actions(statement) >= TAGGING
     resources = [flatten(r) for r in as_list(statement["Resource"])]
     assert resources == [
         "arn:<AWS::Partition>:s3:::filevault-uploads-<AWS::AccountId>-<AWS::Region>/users/*"
@@ -76,11 +62,11 @@ def test_only_the_trash_handler_may_tag_upload_objects_and_only_there(synth: Syn
 
 # ---------------------------------------------------------------- acceleration
 def test_api_functions_sign_accelerated_urls_and_the_bucket_accelerates(synth: Synth) -> None:
-    api = _functions(synth, "Api")
+    api = functions(synth, "Api")
     assert len(api) == 7  # one per route group (admin included)
     for function in api.values():
         assert _env(function)[naming.ENV_S3_ACCELERATE] == "1", function["Handler"]
-    for function in _functions(synth, "Workflows").values():  # they sign no client URLs
+    for function in functions(synth, "Workflows").values():  # they sign no client URLs
         assert naming.ENV_S3_ACCELERATE not in _env(function)
     uploads = next(
         b for lid, b in synth.resources("Storage", "AWS::S3::Bucket").items() if "Uploads" in lid
@@ -104,7 +90,7 @@ def test_the_pillow_layer_is_on_exactly_the_functions_that_import_pil(synth: Syn
     with_layer, without = [], []
     for part in PARTS:
         layers = _pillow_layers(synth, part)
-        for function in _functions(synth, part).values():
+        for function in functions(synth, part).values():
             refs = {ref.get("Ref") for ref in function.get("Layers", []) if isinstance(ref, dict)}
             has = bool(refs & set(layers))
             assert has == imports_package(function["Handler"], "PIL"), function["Handler"]
@@ -142,7 +128,7 @@ def test_the_static_import_walk_tells_pil_users_apart(tmp_path: Path) -> None:
 
 def test_static_walk_covers_every_import_that_happens_at_load_time(synth: Synth) -> None:
     """The layer decision (static) must include every module a handler loads for real."""
-    handlers = {f["Handler"] for part in PARTS for f in _functions(synth, part).values()}
+    handlers = {f["Handler"] for part in PARTS for f in functions(synth, part).values()}
     modules = sorted({handler_module(h) for h in handlers})
 
     def loads_pil(module: str) -> bool:
@@ -202,7 +188,7 @@ def test_fis_targets_carry_the_extension_its_settings_and_read_access(synth: Syn
     template = next(iter(synth.resources("Audit", "AWS::FIS::ExperimentTemplate").values()))
     targets = template["Properties"]["Targets"]["functions"]["ResourceArns"]
     assert len(targets) == 7  # one per API route group (cross-stack imports of their ARNs)
-    api = _functions(synth, "Api")
+    api = functions(synth, "Api")
     for function in api.values():
         assert {"Ref": layer_param} in function["Layers"], function["Handler"]
         env = _env(function)
@@ -210,17 +196,17 @@ def test_fis_targets_carry_the_extension_its_settings_and_read_access(synth: Syn
         location = flatten(env["AWS_FIS_CONFIGURATION_LOCATION"])
         bucket = "filevault-fis-<AWS::AccountId>-<AWS::Region>"
         assert location == f"arn:<AWS::Partition>:s3:::{bucket}/{FIS_CONFIG_PREFIX}"
-        found = _role_statements(synth, "Api", function)
-        listing = [s for s in found if _actions(s) == {"s3:ListBucket"}]
+        found = role_statements(synth, "Api", function)
+        listing = [s for s in found if actions(s) == {"s3:ListBucket"}]
         reading = [s for s in found if s.get("Sid") == "FisConfigRead"]
         assert [flatten(s["Resource"]) for s in listing] == [f"arn:<AWS::Partition>:s3:::{bucket}"]
         assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": [f"{FIS_CONFIG_PREFIX}*"]}}
         assert [flatten(s["Resource"]) for s in reading] == [
             f"arn:<AWS::Partition>:s3:::{bucket}/{FIS_CONFIG_PREFIX}*"
         ]
-        assert _actions(reading[0]) == {"s3:GetObject"}
+        assert actions(reading[0]) == {"s3:GetObject"}
     # Functions the template does not target stay without it.
-    for function in _functions(synth, "Workflows").values():
+    for function in functions(synth, "Workflows").values():
         assert "AWS_LAMBDA_EXEC_WRAPPER" not in _env(function)
 
 
@@ -235,7 +221,7 @@ def test_the_experiment_role_writes_the_fault_files_where_the_extension_reads(
         if s.get("Sid") == "WriteFaultConfig"
     ]
     assert len(writes) == 1
-    assert _actions(writes[0]) == {"s3:PutObject", "s3:DeleteObject"}
+    assert actions(writes[0]) == {"s3:PutObject", "s3:DeleteObject"}
     assert [flatten(r) for r in as_list(writes[0]["Resource"])] == [
         f"arn:<AWS::Partition>:s3:::filevault-fis-<AWS::AccountId>-<AWS::Region>/"
         f"{FIS_CONFIG_PREFIX}*"
@@ -257,5 +243,5 @@ def test_the_fis_config_bucket_is_private_encrypted_tls_only_and_expires(synth: 
 
 @pytest.mark.parametrize("part", ["Api"])
 def test_at_most_five_layers_per_function(synth: Synth, part: str) -> None:
-    for function in _functions(synth, part).values():
+    for function in functions(synth, part).values():
         assert len(function["Layers"]) <= 5  # Lambda's limit
