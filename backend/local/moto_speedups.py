@@ -12,6 +12,27 @@ Each replaces a computation moto repeats on every request with one done once:
    them), so they are cached per path string.
 3. moto's dispatcher lists its package directory (``os.listdir`` + ``isdir`` per entry) on
    every request to recognise a service name; the directory does not change while running.
+4. Every response is serialized by walking the operation's output shape, and for every member
+   of every structure (each DynamoDB attribute value is a structure of ten members) moto
+   instantiates six alias providers to list the keys the value may be found under. For a
+   plain ``dict`` value that list depends only on the member's shape (stable: moto caches
+   its service models) and the key, so it is computed once per shape and key; the lookup
+   itself is the same (first key present wins; absent is ``None``). Other values (model
+   objects, which may carry their own aliases) and pickers with response transformers take
+   moto's path. A structure's members, with their keys, are listed once per shape, so a
+   plain dict is serialized without a call per absent member (an attribute value is a
+   structure of which one member is present).
+5. Each request lists the handler class's methods with ``inspect.getmembers`` to check the
+   action name; a class's methods do not change while running, so the list is kept per class.
+6. A DynamoDB item is built attribute by attribute into a dict that re-sums the size of every
+   attribute already in it at each insert (to refuse items over 400 KB): O(attributes²) per
+   item written or restored. The replacement keeps the running sum: the same check (sum of
+   the attributes so far plus the new one over the limit) at the same point, in linear time.
+7. SNS signs each message it delivers, and moto builds and signs a new x509 certificate
+   for every message (and keeps every certificate's PEM for as long as it runs). AWS signs
+   many messages with one certificate; here each subscription's key gets one certificate,
+   made at its first message, and the messages carry its URL. The message signature is
+   computed per message as before.
 """
 
 from __future__ import annotations
@@ -30,6 +51,10 @@ def install() -> None:
     _sqs_retention_check()
     _cache_jsonpath()
     _cache_moto_modules()
+    _memoize_serializer_keys()
+    _cache_method_names()
+    _linear_item_size_check()
+    _one_sns_certificate_per_key()
     _INSTALLED.append(True)
 
 
@@ -64,3 +89,241 @@ def _cache_moto_modules() -> None:
 
     modules = tuple(moto.backends.list_of_moto_modules())
     moto.backends.list_of_moto_modules = lambda: modules
+
+
+def _memoize_serializer_keys() -> None:
+    from moto.core import serialize
+    from moto.core.constants import MISSING
+
+    generic = serialize.ResponseSerializer.get_value
+    picker_type = serialize.XFormedAttributePicker
+    default_providers = serialize.DEFAULT_ALIAS_PROVIDERS
+    # (id(shape), key) -> (shape, keys); the shape is kept so that its id is never reused.
+    known: dict[tuple[int, str], tuple[Any, tuple[str, ...]]] = {}
+
+    def possible_keys(serializer: Any, shape: Any, key: str, value: dict[str, Any]) -> Any:
+        entry = known.get((id(shape), key))
+        if entry is not None and entry[0] is shape:
+            return entry[1]
+        context = serialize.AttributePickerContext(
+            obj=value,
+            key=key,
+            shape=shape,
+            operation_model=serializer.operation_model,
+            service_model=serializer.operation_model.service_model,
+            key_path="",
+        )
+        keys = tuple(serializer._value_picker.get_possible_keys(context))
+        if any("." in k for k in keys):
+            return None  # a dotted key is a path: moto's lookup
+        known[(id(shape), key)] = (shape, keys)
+        return keys
+
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is dict
+            and type(picker) is picker_type
+            and not picker.response_transformers
+            and picker.alias_providers is default_providers
+        ):
+            keys = possible_keys(self, shape, key, value)
+            if keys is not None:
+                for candidate in keys:
+                    found = value.get(candidate, MISSING)
+                    if found is not MISSING:
+                        return found
+                return None
+        return generic(self, value, key, shape)
+
+    base_structure = serialize.ResponseSerializer._serialize_type_structure
+    base_member = serialize.ResponseSerializer._serialize_structure_member
+    # id(shape) -> (shape, its members with their possible keys, or None: moto's path)
+    plans: dict[int, tuple[Any, tuple[tuple[str, Any, tuple[str, ...]], ...] | None]] = {}
+
+    def plan_of(serializer: Any, shape: Any, value: dict[str, Any]) -> Any:
+        entry = plans.get(id(shape))
+        if entry is not None and entry[0] is shape:
+            return entry[1]
+        members: list[tuple[str, Any, tuple[str, ...]]] = []
+        for member_key, member_shape in shape.members.items():
+            member_shape.parent = shape  # as moto sets it before picking the member
+            keys = possible_keys(serializer, member_shape, member_key, value)
+            if keys is None:
+                plans[id(shape)] = (shape, None)
+                return None
+            members.append((member_key, member_shape, keys))
+        plans[id(shape)] = (shape, tuple(members))
+        return plans[id(shape)][1]
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        # moto's ResponseSerializer._serialize_type_structure, picking each member of a
+        # plain dict as get_value below does, without a call per member.
+        if value is None:
+            return
+        picker = self._value_picker
+        if (
+            type(value) is dict
+            and type(self)._serialize_structure_member is base_member
+            and type(self).get_value is get_value
+            and type(picker) is picker_type
+            and not picker.response_transformers
+            and picker.alias_providers is default_providers
+        ):
+            plan = plan_of(self, shape, value)
+            if plan is not None:
+                wrapper = self.MAP_TYPE() if key else serialized
+                for member_key, member_shape, keys in plan:
+                    member_shape.parent = shape
+                    for candidate in keys:
+                        found = value.get(candidate, MISSING)
+                        if found is not MISSING:
+                            break
+                    else:
+                        found = None
+                    if found is not None:
+                        self._serialize(wrapper, found, member_shape, member_key)
+                if key:
+                    self._default_serialize(serialized, wrapper, shape, key)
+                return
+        base_structure(self, serialized, value, shape, key)
+
+    # Tests compare these with moto's own.
+    get_value.__wrapped__ = generic  # type: ignore[attr-defined]
+    serialize_structure.__wrapped__ = base_structure  # type: ignore[attr-defined]
+    serialize.ResponseSerializer.get_value = get_value  # type: ignore[method-assign]
+    serialize.ResponseSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
+def _cache_method_names() -> None:
+    from moto.core import responses
+
+    original = getattr(responses, "method_names_from_class")  # noqa: B009 - imported by moto
+    names: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        found = names.get(clazz)
+        if found is None:
+            found = names[clazz] = original(clazz)
+        return list(found)
+
+    setattr(responses, "method_names_from_class", method_names_from_class)  # noqa: B010
+
+
+def _linear_item_size_check() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    DynamoType, LimitedSizeDict = dynamo_type.DynamoType, dynamo_type.LimitedSizeDict
+    limit = 405000  # moto's (LimitedSizeDict.__setitem__)
+    store = dict.__setitem__
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        total = 0  # what LimitedSizeDict.__setitem__ sums over the attributes already set
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            size = bytesize(key) + typed.size()
+            if total + size > limit:
+                raise ItemSizeTooLarge
+            total += size
+            store(self.attrs, key, typed)
+
+    item_init.__wrapped__ = dynamo_type.Item.__init__  # type: ignore[attr-defined]  # for tests
+    dynamo_type.Item.__init__ = item_init  # type: ignore[method-assign]
+
+
+def _one_sns_certificate_per_key() -> None:
+    import base64
+    import threading
+    from datetime import timedelta
+
+    import cryptography.x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.x509 import Name, NameAttribute
+    from cryptography.x509.oid import NameOID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
+    from moto.moto_api._internal import mock_random
+    from moto.sns import models
+
+    certificates: dict[int, tuple[Any, str, bytes]] = {}  # id(key) -> (key, name, PEM)
+    lock = threading.Lock()
+
+    def certificate(key: Any) -> tuple[str, bytes]:
+        with lock:
+            known = certificates.get(id(key))
+            if known is None or known[0] is not key:
+                # As moto builds it for each message (SignatureVersion "2": SHA256).
+                cert = (
+                    cryptography.x509.CertificateBuilder()
+                    .subject_name(Name([NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")]))
+                    .issuer_name(
+                        Name(
+                            [
+                                NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                                NameAttribute(NameOID.ORGANIZATION_NAME, "Amazon"),
+                                NameAttribute(NameOID.COMMON_NAME, "Amazon RSA 2048 M01"),
+                            ]
+                        )
+                    )
+                    .public_key(key.public_key())
+                    .serial_number(cryptography.x509.random_serial_number())
+                    .not_valid_before(utcnow())
+                    .not_valid_after(utcnow() + timedelta(days=365))
+                    .sign(key, hashes.SHA256())
+                )
+                name = f"SimpleNotificationService-{str(mock_random.uuid4()).replace('-', '')}.pem"
+                known = certificates[id(key)] = (
+                    key,
+                    name,
+                    cert.public_bytes(serialization.Encoding.PEM),
+                )
+            return known[1], known[2]
+
+    def get_post_data(
+        self: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        message_attributes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        # moto's Subscription.get_post_data (moto 5.2), but with one certificate per key.
+        key = self.private_key()
+        key_name, pem = certificate(key)
+        signature_version = "2"
+        timestamp = iso_8601_datetime_with_milliseconds()
+        string_to_sign = (
+            f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\n"
+            f"TopicArn\n{self.topic.arn}\nType\nNotification\n"
+        )
+        signature = key.sign(string_to_sign.encode("UTF-8"), padding.PKCS1v15(), hashes.SHA256())
+        region = self.topic.sns_backend.region_name
+        default_sns_backend = models.sns_backends[DEFAULT_ACCOUNT_ID][region]
+        default_sns_backend._message_public_keys[key_name] = pem
+        post_data: dict[str, Any] = {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": self.topic.arn,
+            "Message": message,
+            "Timestamp": timestamp,
+            "SignatureVersion": signature_version,
+            "Signature": base64.b64encode(signature).decode("utf-8"),
+            "SigningCertURL": f"https://sns.{region}.amazonaws.com/{key_name}",
+            "UnsubscribeURL": (
+                "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn="
+                f"arn:aws:sns:us-east-1:{self.account_id}:{self.topic.name}:"
+                "2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"
+            ),
+        }
+        if subject:
+            post_data["Subject"] = subject
+        if message_attributes:
+            post_data["MessageAttributes"] = message_attributes
+        return post_data
+
+    models.Subscription.get_post_data = get_post_data  # type: ignore[method-assign]

@@ -11,6 +11,11 @@ process's utime+stime from ``/proc/<pid>/stat``:
 - once every upload-processing execution has ended and the process is quiet again
   ("with workflows").
 
+After the measurements it also counts, from the executions' histories, the Task attempts
+per file (``task_attempts_per_file``: Validate, ExtractMetadata, RecordResult, Notify, and
+every retry; a Validate that runs before the upload is completed fails with FileNotRecorded
+and is retried, so this grows with the time between a file's PUT and its completion).
+
 ``FILEVAULT_LOCAL_INTERNAL_HTTP=1`` makes the stack's own clients use loopback HTTP, as before
 in-process dispatch existed, to compare the two on the same tree. Reports CPU ms per file;
 nothing is asserted about the numbers. Results: bench-results/stack_cpu.json.
@@ -56,6 +61,25 @@ def _statuses(sfn: Any, arn: str) -> Counter[str]:
             return counts
 
 
+def _task_attempts(sfn: Any, arn: str) -> int:
+    """How many Task states were scheduled (attempts, retries included) by all executions."""
+    attempts = 0
+    token = None
+    while True:
+        kwargs: dict[str, Any] = {"stateMachineArn": arn, "maxResults": 1000}
+        if token:
+            kwargs["nextToken"] = token
+        page = sfn.list_executions(**kwargs)
+        for execution in page["executions"]:
+            history = sfn.get_execution_history(
+                executionArn=execution["executionArn"], maxResults=1000
+            )
+            attempts += sum(e["type"] == "TaskScheduled" for e in history["events"])
+        token = page.get("nextToken")
+        if not token:
+            return attempts
+
+
 def test_stack_cpu_per_small_file(tmp_path: Path) -> None:
     n = _count()
     folder = tmp_path / "small"
@@ -97,6 +121,7 @@ def test_stack_cpu_per_small_file(tmp_path: Path) -> None:
         settle(pid, max_wait=60)
         cpu2, t2 = cpu_seconds(pid), time.perf_counter()
         counts = _statuses(sfn, arn)
+        attempts = _task_attempts(sfn, arn)  # after the measurements: it costs CPU too
     finally:
         stack.stop()
 
@@ -114,5 +139,6 @@ def test_stack_cpu_per_small_file(tmp_path: Path) -> None:
             "total_cpu_s": round(cpu2 - cpu0, 2),
             "total_cpu_ms_per_file": round((cpu2 - cpu0) * 1000 / n, 1),
             "executions": dict(counts),
+            "task_attempts_per_file": round(attempts / n, 2),
         },
     )

@@ -1,0 +1,163 @@
+"""The moto speed fixes answer exactly what moto answered before them."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+from moto.core import serialize
+from moto.core.utils import get_service_model
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+from backend.local import moto_speedups
+
+moto_speedups.install()
+
+_VALUE = {"S": "x", "N": "12", "BOOL": True, "NULL": True}
+_ITEM = {
+    "pk": {"S": "USER#1"},
+    "sk": {"S": "FILE#a"},
+    "size": {"N": "4096"},
+    "tags": {"SS": ["a", "b"]},
+    "nums": {"NS": ["1", "2.5"]},
+    "blob": {"B": "AAEC"},
+    "flag": {"BOOL": False},
+    "none": {"NULL": True},
+    "meta": {"M": {"w": {"N": "1"}, "l": {"L": [{"S": "q"}, {"M": {"z": {"BOOL": True}}}]}}},
+    "empty": {"S": ""},
+}
+_OUTPUTS: list[tuple[str, dict[str, Any]]] = [
+    ("GetItem", {"Item": _ITEM}),
+    ("GetItem", {}),
+    ("GetItem", {"Item": _ITEM, "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.5}}),
+    ("PutItem", {"Attributes": _ITEM, "unknown_key": 1}),
+    ("UpdateItem", {"Attributes": {"seq": {"N": "3"}}}),
+    (
+        "Query",
+        {"Items": [_ITEM, _ITEM], "Count": 2, "ScannedCount": "2", "LastEvaluatedKey": _VALUE},
+    ),
+    ("Scan", {"Items": [], "Count": 0, "ScannedCount": 0}),
+    ("BatchGetItem", {"Responses": {"t": [_ITEM]}, "UnprocessedKeys": {}}),
+    ("BatchWriteItem", {"UnprocessedItems": {}, "ConsumedCapacity": [{"TableName": "t"}]}),
+    ("TransactWriteItems", {"ConsumedCapacity": [], "ItemCollectionMetrics": {}}),
+    ("TransactGetItems", {"Responses": [{"Item": _ITEM}, {}]}),
+    ("DeleteItem", {"Attributes": None}),
+]
+
+
+def _serialize(operation: str, result: Any) -> Any:
+    model = get_service_model("dynamodb").operation_model(operation)
+    cls = serialize.get_serializer_class("dynamodb", "json")
+    serializer = cls(
+        operation_model=model,
+        pretty_print=False,
+        value_picker=serialize.XFormedAttributePicker(response_transformers=None),
+    )
+    return serializer.serialize(result)
+
+
+@pytest.mark.parametrize(("operation", "result"), _OUTPUTS)
+def test_serialized_responses_are_unchanged(
+    operation: str, result: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _serialize(operation, json.loads(json.dumps(result)))
+    fast_again = _serialize(operation, json.loads(json.dumps(result)))  # from the memo
+    for name in ("get_value", "_serialize_type_structure"):
+        original = getattr(serialize.ResponseSerializer, name).__wrapped__
+        monkeypatch.setattr(serialize.ResponseSerializer, name, original)
+    assert fast == fast_again == _serialize(operation, json.loads(json.dumps(result)))
+
+
+def _attrs(rng: random.Random) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i in range(rng.randint(1, 12)):
+        kind = rng.choice(["S", "N", "M", "L", "SS"])
+        big = "é" * rng.choice([0, 10, 30000, 60000, 140000])
+        value: Any = {
+            "S": {"S": big},
+            "N": {"N": str(rng.randint(0, 10**9))},
+            "M": {"M": {"a": {"S": big}, "b": {"N": "1"}}},
+            "L": {"L": [{"S": big}, {"BOOL": True}]},
+            "SS": {"SS": [big + "1", big + "2"]},
+        }[kind]
+        out[f"attr{i}" + "k" * rng.choice([0, 3, 1000])] = value
+    return out
+
+
+def test_items_are_built_and_refused_as_before() -> None:
+    original = Item.__init__.__wrapped__  # type: ignore[attr-defined]
+    rng = random.Random(7)
+    refused = 0
+    for _ in range(300):
+        attrs = _attrs(rng)
+        key = DynamoType({"S": "h"})
+        outcomes = []
+        for init in (Item.__init__, original):
+            item = Item.__new__(Item)
+            try:
+                init(item, key, None, attrs)
+            except ItemSizeTooLarge:
+                outcomes.append("too large")
+            else:
+                outcomes.append(item.to_json())
+        assert outcomes[0] == outcomes[1]
+        refused += outcomes[0] == "too large"
+    assert 0 < refused < 300  # both sides of the limit were exercised
+
+
+def test_method_names_are_listed_once_per_class() -> None:
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    first = responses.method_names_from_class(DynamoHandler)  # type: ignore[attr-defined]
+    assert "get_item" in first and "transact_write_items" in first
+    first.append("mutated by a caller")
+    assert "mutated by a caller" not in responses.method_names_from_class(DynamoHandler)  # type: ignore[attr-defined]
+
+
+def test_sns_messages_are_signed_with_one_certificate_per_key() -> None:
+    import base64
+
+    import boto3
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from moto import mock_aws
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    with mock_aws():
+        sns = boto3.client("sns", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        topic = sns.create_topic(Name="t")["TopicArn"]
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+        for text in ("one", "two"):
+            sns.publish(TopicArn=topic, Message=text)
+        bodies = [
+            json.loads(m["Body"])
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        ]
+        keys = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]._message_public_keys
+        assert sorted(b["Message"] for b in bodies) == ["one", "two"]
+        assert len({b["SigningCertURL"] for b in bodies}) == 1
+        for body in bodies:
+            assert set(body) >= {"Type", "MessageId", "TopicArn", "Timestamp", "Signature"}
+            assert body["SignatureVersion"] == "2"
+            pem = keys[body["SigningCertURL"].rsplit("/", 1)[1]]
+            signed = "".join(
+                f"{name}\n{body[name]}\n"
+                for name in ("Message", "MessageId", "Timestamp", "TopicArn", "Type")
+            )
+            public = x509.load_pem_x509_certificate(pem).public_key()
+            assert isinstance(public, rsa.RSAPublicKey)
+            public.verify(
+                base64.b64decode(body["Signature"]),
+                signed.encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
