@@ -20,9 +20,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/filevault app
 
-## Render the main screens (offscreen Qt; no display needed) into docs/screenshots/.
+## Render the main screens under Xvfb (the real xcb platform, installed here if missing)
+## into docs/screenshots/.
+XVFB_PACKAGES := xvfb libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 \
+	libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libegl1 \
+	libgl1 libfontconfig1
+
 screenshots: $(STAMP)
-	FILEVAULT_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/gui/test_screenshots.py -q
+	command -v xvfb-run >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(XVFB_PACKAGES); }
+	FILEVAULT_SCREENSHOTS_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" \
+		env QT_QPA_PLATFORM=xcb $(BIN)/pytest tests/gui/test_screenshots.py -q -p no:randomly
 
 ## Lint, type-check and run every test suite except the benchmarks.
 test: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 # Before anything imports Qt: no display on CI machines, and none needed.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # `make screenshots` sets xcb (Xvfb)
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 import itertools

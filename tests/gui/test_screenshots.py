@@ -1,4 +1,5 @@
-"""Renders the main screens offscreen with QWidget.grab().
+"""Renders the main screens with QWidget.grab(): offscreen in `make test`, under Xvfb (the xcb
+platform) in `make screenshots`.
 
 Written to ``$FILEVAULT_SCREENSHOTS_DIR`` when set (``docs/screenshots`` for the README), else to
 a temporary directory, so the test also checks that every screen renders.
