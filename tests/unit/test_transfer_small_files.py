@@ -60,7 +60,7 @@ def _files(folder: Path, count: int, size: int = 100) -> list[SmallUpload]:
     return specs
 
 
-def test_many_files_take_two_calls_per_hundred(
+def test_many_files_take_one_initiate_per_hundred_and_complete_as_they_are_sent(
     tmp_path: Path, server: FakeUploadServer, engine: UploadEngine, events: list[TransferEvent]
 ) -> None:
     specs = _files(tmp_path / "src", 250)
@@ -68,7 +68,10 @@ def test_many_files_take_two_calls_per_hundred(
     assert all(isinstance(r, RemoteFile) for r in results)
     assert [r.path for r in results if isinstance(r, RemoteFile)] == [s.remote_path for s in specs]
     assert sorted(server.calls_named("initiate_upload_batch")) == [50, 100, 100]
-    assert sorted(server.calls_named("complete_upload_batch")) == [50, 100, 100]
+    # Completed in groups of 19 as the PUTs finish (100 = 5 x 19 + 5, 50 = 2 x 19 + 12).
+    assert sorted(server.calls_named("complete_upload_batch")) == sorted(
+        [19] * 5 + [5] + [19] * 5 + [5] + [19] * 2 + [12]
+    )
     for spec in specs:
         assert server.files[spec.remote_path] == spec.local_path.read_bytes()
     first = results[0]
