@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState
 
 from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, AuthError, FileVaultError, NetworkError
@@ -413,19 +413,7 @@ class DownloadEngine(EngineBase):
                 meter.add(-written)
                 raise
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=self._backoff,
-            retry=retry_if_exception(_retryable),
-            sleep=lambda seconds: self._pause(stop, seconds),
-            before_sleep=lambda s: log.info(
-                "range %d: attempt %d failed (%s); retrying",
-                n,
-                s.attempt_number,
-                s.outcome.exception() if s.outcome else None,
-            ),
-            reraise=True,
-        )
+        retrying = self._retrying(f"range {n}", stop, _retryable)
         retrying(attempt)
 
     def _backoff(self, state: RetryCallState) -> float:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from filevault_desktop.transfer.bandwidth import TokenBucket
@@ -89,6 +90,32 @@ class EngineBase:
     def _waited_out(self, stop: threading.Event, seconds: float) -> bool:
         """Sleeps ``seconds`` unless ``stop`` is set first; True when it was."""
         return self._clock.wait(stop, seconds)
+
+    def _retrying(
+        self, what: str, stop: threading.Event, retryable: Callable[[BaseException], bool]
+    ) -> Retrying:
+        """Retries of one part or range: the policy's attempts, this engine's ``_backoff``
+        between them, and waits that ``_pause`` cuts short when ``stop`` is set."""
+        return Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=self._backoff,
+            retry=retry_if_exception(retryable),
+            sleep=lambda seconds: self._pause(stop, seconds),
+            before_sleep=lambda state: log.info(
+                "%s: attempt %d failed (%s); retrying",
+                what,
+                state.attempt_number,
+                state.outcome.exception() if state.outcome else None,
+            ),
+            reraise=True,
+        )
+
+    def _backoff(self, state: RetryCallState) -> float:
+        return float(self._jitter(state))
+
+    def _pause(self, stop: threading.Event, seconds: float) -> None:
+        """Waits between attempts; raises (the engine's "interrupted") when ``stop`` is set."""
+        raise NotImplementedError
 
     def _emit_progress(self, meter: ProgressMeter, *, force: bool = False) -> None:
         event = meter.poll(force=force)

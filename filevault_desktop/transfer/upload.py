@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
 from filevault_desktop.errors import (
@@ -564,19 +564,7 @@ class UploadEngine(EngineBase):
                 raise FileChangedError(src.path, "its bytes changed while being read")
             return DonePart(n, etag.strip('"'), sha256)
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=self._backoff,
-            retry=retry_if_exception(_retryable),
-            sleep=lambda seconds: self._pause(stop, seconds),
-            before_sleep=lambda state: log.info(
-                "part %d: attempt %d failed (%s); retrying",
-                n,
-                state.attempt_number,
-                state.outcome.exception() if state.outcome else None,
-            ),
-            reraise=True,
-        )
+        retrying = self._retrying(f"part {n}", stop, _retryable)
         result: DonePart = retrying(attempt)
         return result
 
