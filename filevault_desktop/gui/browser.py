@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,19 +22,13 @@ from PySide6.QtWidgets import (
 
 from filevault_desktop.gui import formatting
 from filevault_desktop.gui.events import FolderListing
+from filevault_desktop.gui.file_drops import FileDrops
 from filevault_desktop.gui.icons import icon
 from filevault_desktop.gui.qtutil import top_items
 from filevault_desktop.remote import EntryKind, RemoteEntry
 
 NAME, SIZE, MODIFIED, SHARED, VERSIONS = range(5)
 _SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def local_paths(mime: QMimeData) -> list[Path]:
-    """The local files and folders of a drag, if it carries any."""
-    if not mime.hasUrls():
-        return []
-    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 
 
 class _Item(QTreeWidgetItem):
@@ -50,7 +44,7 @@ class _Item(QTreeWidgetItem):
         return bool(mine[1] < theirs[1])
 
 
-class DropZone(QLabel):
+class DropZone(FileDrops, QLabel):
     """A visible target for drops; the whole window accepts them as well."""
 
     dropped = Signal(list)  # list[Path]
@@ -70,19 +64,8 @@ class DropZone(QLabel):
         self.setText(f"Drop files or folders here to upload them to {where}")
         self.setToolTip("You can also drop files anywhere on the FileVault window")
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.dropped.emit(paths)
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.dropped.emit(paths)
 
 
 class RemoteBrowser(QWidget):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QToolBar, QWidget
 
 from filevault_desktop.gui.activity import ActivityView
-from filevault_desktop.gui.browser import RemoteBrowser, local_paths
+from filevault_desktop.gui.browser import RemoteBrowser
 from filevault_desktop.gui.events import SignedInInfo
+from filevault_desktop.gui.file_drops import FileDrops
 from filevault_desktop.gui.folders import FoldersView
 from filevault_desktop.gui.icons import TrayState, app_icon, icon, tray_icon
 from filevault_desktop.gui.issues import IssuesView
@@ -18,7 +19,7 @@ from filevault_desktop.gui.settings_dialog import quota_text
 from filevault_desktop.gui.state import STATE_LABEL
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileDrops, QMainWindow):
     upload_requested = Signal(list)  # list[Path], into the folder the browser shows
     settings_requested = Signal()
     admin_requested = Signal()
@@ -125,19 +126,8 @@ class MainWindow(QMainWindow):
         if folder:
             self.upload_requested.emit([Path(folder)])
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.upload_requested.emit(paths)
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.upload_requested.emit(paths)
 
     # ----- closing ---------------------------------------------------------------------------
 

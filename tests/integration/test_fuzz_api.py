@@ -13,55 +13,20 @@ real files, versions, uploads and shares, seeded once per session.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from tests.integration.stack import RunningStack, client
+from tests.integration.fuzzing import FUZZ_SETTINGS, call_and_validate, load_schema, session_token
+from tests.integration.stack import RunningStack
 
 pytestmark = pytest.mark.integration
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "backend" / "api" / "openapi.yaml"
-MAX_EXAMPLES = 25
 MiB = 1024 * 1024
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
-
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "generation": {
-            # Valid and invalid data; the same cases on every run.
-            "mode": "all",
-            "max-examples": MAX_EXAMPLES,
-            "deterministic": True,
-            "database": "none",
-        },
-        # No OpenAPI links to chain operations with; the seeded ids below stand in for them.
-        "phases": {"stateful": {"enabled": False}},
-        "request-timeout": 30,
-    }
-)
-# Loaded at import, with the stack's URL and token given per call: schemathesis's lazy
-# `schemathesis.pytest.from_fixture` loader breaks on the installed pytest (it sets
-# `request.node._nodeid`, which pytest 9 no longer has).
-schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
+schema = load_schema()
 
 # Ids of real resources, by path parameter name; filled by the `seeded` fixture before any
 # case is drawn. Destructive operations get their own victims, so the others keep finding
@@ -144,13 +109,8 @@ class _Seeder:
 
 @pytest.fixture(scope="session")
 def fuzz_token(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A session-wide user for the fuzzer (make_user is function-scoped)."""
-    username = f"fuzz-{secrets.token_hex(3)}"
-    password = "Pw-" + secrets.token_hex(8)
-    stack.add_user(username, password)
-    svc = client(stack, tmp_path_factory.mktemp("fuzz-home"))
-    svc.login(username, password)
-    return svc.access_token()
+    """A session-wide user for the fuzzer."""
+    return session_token(stack, tmp_path_factory, "fuzz", admin=False)
 
 
 @pytest.fixture(scope="session")
@@ -204,19 +164,11 @@ def seeded(stack: RunningStack, fuzz_token: str) -> dict[str, list[str]]:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@FUZZ_SETTINGS
 def test_api_never_fails_and_matches_spec(
     case: schemathesis.Case, stack: RunningStack, fuzz_token: str, seeded: dict[str, list[str]]
 ) -> None:
-    case.call_and_validate(
-        base_url=stack.api_url, headers={"Authorization": f"Bearer {fuzz_token}"}, checks=CHECKS
-    )
+    call_and_validate(case, stack, fuzz_token)
 
 
 # Inputs the generator is unlikely to produce, found by reading the handlers: each must get a
