@@ -28,6 +28,7 @@ from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
+from backend.local.foreground import ForegroundLoad
 from backend.local.gateway import ApiGateway, JwtAuthorizer
 from backend.local.inprocess import InProcess
 from backend.local.moto_dynamodb import TableSnapshot
@@ -171,7 +172,9 @@ class LocalStack:
             on_mutation=lambda: self._on_mutation(snapshotter),
             lambda_invoke=lambdas,
         )
-        aws_server, _ = _serve(LOOPBACK, self.aws_port, front, "aws-endpoint")
+        # Requests arriving on the sockets are the user's; the workflows yield to them.
+        load = ForegroundLoad()
+        aws_server, _ = _serve(LOOPBACK, self.aws_port, load.measured(front), "aws-endpoint")
         self._servers.append(aws_server)
         aws_url = self._aws_url = f"http://{LOOPBACK}:{aws_server.server_port}"
         # The stack's own clients (provisioning, the API handlers, workflow steps, moto's Task
@@ -193,7 +196,11 @@ class LocalStack:
         # The gateway needs its own URL (share links), known only once the port is bound.
         late = _LateApp()
         api_server = make_server(
-            LOOPBACK, self.api_port, late, threaded=True, request_handler=_QuietHandler
+            LOOPBACK,
+            self.api_port,
+            load.measured(late),
+            threaded=True,
+            request_handler=_QuietHandler,
         )
         api_url = f"http://{LOOPBACK}:{api_server.server_port}"
         config = BackendConfig(
@@ -230,6 +237,7 @@ class LocalStack:
             names=flow_names,
             lambdas=lambdas,
             fast=self.fast_workflows,
+            load=load,
         )
         workflows.provision()
         s3_app.on_object_created = workflows.on_object_created

@@ -27,8 +27,10 @@ import queue
 import secrets
 import sys
 import threading
+import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +42,7 @@ from botocore.config import Config
 
 from backend import naming
 from backend.local.cognito import ACCOUNT_ID
+from backend.local.foreground import Clock, ForegroundLoad
 from backend.local.inprocess import InProcess
 from backend.local.moto_dynamodb import DYNAMODB_LOCK
 from backend.local.s3.models import ObjectInfo
@@ -459,7 +462,68 @@ class WorkflowNames:
         return value
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """When the upload workflow starts for an object that landed (see :class:`StartPacer`)."""
+
+    # EventBridge delivers S3 events after a delay too; meanwhile the client completes its
+    # upload, so the execution's first Validate finds the file recorded instead of retrying.
+    grace_s: float = 0.5
+    # Foreground request-seconds per second above which background work waits.
+    yield_above: float = 0.25
+    # Past this age an event starts however busy the stack is, though only a trickle of them
+    # (``busy_starts_per_s``): under a long upload, starting each as it comes of age made
+    # the workflows take the whole stack again, slowing the upload into more overdue events.
+    max_defer_s: float = 15.0
+    busy_starts_per_s: float = 2.0
+    # A backlog is started gradually, so a request arriving meanwhile does not find
+    # hundreds of executions competing with it.
+    starts_per_s: float = 20.0
+
+
+class StartPacer:
+    """Holds "Object Created" events until their workflow may start: after the grace period,
+    while the user's requests leave the stack mostly idle, at most ``starts_per_s``; while
+    they keep it busy, only overdue events, at most ``busy_starts_per_s``. In arrival order."""
+
+    def __init__(self, pacing: Pacing, load: ForegroundLoad | None, clock: Clock) -> None:
+        self._pacing = pacing
+        self._load = load
+        self._clock = clock
+        self._pending: deque[tuple[float, dict[str, Any]]] = deque()
+        self._next_start = 0.0
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, event: dict[str, Any]) -> None:
+        self._pending.append((self._clock(), event))
+
+    def due(self) -> list[dict[str, Any]]:
+        pacing, now = self._pacing, self._clock()
+        out: list[dict[str, Any]] = []
+        busy: bool | None = None
+        while self._pending and now >= self._next_start:
+            age = now - self._pending[0][0]
+            if age < pacing.grace_s:
+                break
+            if busy is None:
+                busy = self._busy()
+            if busy and age < pacing.max_defer_s:
+                break
+            out.append(self._pending.popleft()[1])
+            rate = pacing.busy_starts_per_s if busy else pacing.starts_per_s
+            # Up to a second's worth may start at once after a pause, no more.
+            self._next_start = max(self._next_start, now - 1.0) + 1.0 / rate
+        return out
+
+    def _busy(self) -> bool:
+        return self._load is not None and self._load.busy_fraction() >= self._pacing.yield_above
+
+
 class LocalWorkflows:
+    TICK_S = 0.05
+
     def __init__(
         self,
         *,
@@ -468,12 +532,16 @@ class LocalWorkflows:
         names: WorkflowNames,
         lambdas: LambdaFunctions,
         fast: bool,
+        load: ForegroundLoad | None = None,
+        pacing: Pacing = Pacing(),
+        clock: Clock = time.monotonic,
     ) -> None:
         self.names = names
         self._session = session
         self._aws_url = aws_url
         self._lambdas = lambdas
         self._fast = fast
+        self._pacer = StartPacer(pacing, load, clock)
         self._stop = threading.Event()
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._table_changed = threading.Event()
@@ -558,16 +626,25 @@ class LocalWorkflows:
     def _run_s3_events(self) -> None:
         sfn = self._client("stepfunctions")
         arn = self.names.state_machine_arn(definitions.UPLOAD_PROCESSING)
+        pacer = self._pacer
         while True:
-            event = self._events.get()
-            if event is None or self._stop.is_set():
-                return
             try:
-                sfn.start_execution(
-                    stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(event)
-                )
-            except Exception:
-                log.exception("could not start the upload workflow")
+                event = self._events.get(timeout=self.TICK_S if len(pacer) else None)
+                while event is not None:
+                    pacer.add(event)
+                    event = self._events.get_nowait()
+                return  # None: stopping
+            except queue.Empty:
+                pass
+            for due in pacer.due():
+                if self._stop.is_set():
+                    return
+                try:
+                    sfn.start_execution(
+                        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(due)
+                    )
+                except Exception:
+                    log.exception("could not start the upload workflow")
 
     def _run_inbox(self) -> None:
         sqs = self._client("sqs")

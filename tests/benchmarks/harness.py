@@ -130,16 +130,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def settle(pid: int, *, max_wait: float, quiet_share: float = 0.05, window: float = 0.5) -> float:
-    """Waits until process ``pid`` uses less than ``quiet_share`` of a core over ``window``
-    seconds (or ``max_wait`` passes): work an earlier run left behind in the stack (workflow
-    executions its objects started) must not be charged to the next run. Returns the wait."""
+def settle(
+    pid: int,
+    *,
+    max_wait: float,
+    quiet_share: float = 0.05,
+    window: float = 0.5,
+    quiet_windows: int = 3,
+) -> float:
+    """Waits until process ``pid`` uses less than ``quiet_share`` of a core over
+    ``quiet_windows`` windows of ``window`` seconds in a row (or ``max_wait`` passes): work an
+    earlier run left behind in the stack (workflow executions its objects started) must not be
+    charged to the next run. Several windows, because the stack holds new workflow executions
+    back for a moment after a client's last request. Returns the wait."""
     t0 = time.monotonic()
-    while time.monotonic() - t0 < max_wait:
+    quiet = 0
+    while time.monotonic() - t0 < max_wait and quiet < quiet_windows:
         before = cpu_seconds(pid)
         time.sleep(window)
-        if cpu_seconds(pid) - before < quiet_share * window:
-            break
+        quiet = quiet + 1 if cpu_seconds(pid) - before < quiet_share * window else 0
     return time.monotonic() - t0
 
 
