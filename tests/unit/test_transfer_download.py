@@ -269,3 +269,79 @@ def test_bandwidth_limit_paces_the_download(tmp_path: Path) -> None:
     # 1 MB at 200 kB/s: about five seconds of (manual) waiting, less the initial burst.
     assert 4.0 <= clock.monotonic() - start <= 5.5
     assert target.read_bytes() == DATA
+
+
+def test_a_one_range_file_needs_no_sidecar_and_is_flushed_before_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = os.urandom(RANGE - 1)
+    target = tmp_path / "small.bin"
+    seen: list[list[str]] = []
+    flushed: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def watching(start: int, url: str) -> None:
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        return
+
+    def fdatasync(fd: int) -> None:
+        flushed.append(fd)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    with _engine(Fetcher(small, fail=watching)) as engine:
+        engine.download(_remote(small), target)
+    assert target.read_bytes() == small
+    assert seen and all(not name.endswith(".json") for names in seen for name in names)
+    assert len(flushed) == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_interrupted_one_range_file_starts_again_whole(tmp_path: Path) -> None:
+    small = os.urandom(RANGE - 1)
+    target = tmp_path / "small.bin"
+    cut = [True]
+
+    def once(start: int, url: str) -> Exception | None:
+        if start >= 32_768 and cut[0]:
+            cut[0] = False
+            return NetworkError("connection reset")
+        return None
+
+    with _engine(Fetcher(small, fail=once), retry=RetryPolicy(attempts=1)) as engine:
+        with pytest.raises(NetworkError):
+            engine.download(_remote(small), target)
+        assert _leftovers(tmp_path) == [partial_path(target, _remote(small)).name]
+        fetcher = Fetcher(small)
+    with _engine(fetcher) as engine:
+        engine.download(_remote(small), target)
+    assert target.read_bytes() == small and fetcher.served == len(small)
+    assert _leftovers(tmp_path) == []
+
+
+def test_stale_partials_are_found_among_many_files_and_after_this_engines_own_failure(
+    tmp_path: Path,
+) -> None:
+    for n in range(50):
+        (tmp_path / f"other {n}.txt").write_bytes(b"x")
+    old = RemoteFile("f_1", "docs/a.b.c", "a.b.c", 10, "x/y", "v0", "0" * 32, "t", "t", "active")
+    target = tmp_path / "a.b.c"
+    stale = partial_path(target, old)
+    stale.write_bytes(b"x" * 10)
+    (tmp_path / ".a.b.c.not-a-tag.filevault-part").write_bytes(b"someone else's")
+    v1, v2 = _remote(), _remote()
+    v2 = RemoteFile(**{**v1.__dict__, "version_id": "v2"})
+    fails = [True]
+
+    def first_fails(start: int, url: str) -> Exception | None:
+        return NetworkError("down") if fails[0] else None
+
+    with _engine(Fetcher(fail=first_fails), retry=RetryPolicy(attempts=1)) as engine:
+        with pytest.raises(NetworkError):
+            engine.download(v1, target)  # v1's partial is left, to resume
+        assert not stale.exists()
+        assert partial_path(target, v1).exists()
+        fails[0] = False
+        engine.download(v2, target)  # the server moved on: v1's partial goes
+    assert target.read_bytes() == DATA
+    assert _leftovers(tmp_path) == [".a.b.c.not-a-tag.filevault-part"]
