@@ -33,6 +33,18 @@ Each replaces a computation moto repeats on every request with one done once:
    many messages with one certificate; here each subscription's key gets one certificate,
    made at its first message, and the messages carry its URL. The message signature is
    computed per message as before.
+8. A DynamoDB query on a table's key lists *every item of the table*, sorts them all, keeps
+   those of the queried partition, and then tests each of the partition's items against the
+   sort-key condition: O(table log table) per query, however few items it returns. Listing a
+   folder, polling ``/changes`` and most handlers' reads are queries, so every request grew
+   slower as the stack held more files. Each partition's sort keys are now kept in order
+   (updated as items are put and deleted) and the query is handed only the slice that can
+   match: the sort-key range (and past the start key, and at most ``Limit`` + 1 items), plus
+   the partition's next item beyond it, which moto's loop reaches to decide on
+   ``LastEvaluatedKey``. moto then runs its own checks on that slice. Partitions whose sort
+   keys are not all strings, and index queries, take moto's path. (One answer can differ: a
+   page that ends exactly at the 1 MB response limit on the partition's second item past
+   the range, which no item of ours comes near.)
 """
 
 from __future__ import annotations
@@ -55,6 +67,7 @@ def install() -> None:
     _cache_method_names()
     _linear_item_size_check()
     _one_sns_certificate_per_key()
+    _partition_queries()
     _INSTALLED.append(True)
 
 
@@ -327,3 +340,147 @@ def _one_sns_certificate_per_key() -> None:
         return post_data
 
     models.Subscription.get_post_data = get_post_data  # type: ignore[method-assign]
+
+
+def _partition_queries() -> None:
+    import bisect
+    import contextvars
+
+    from moto.dynamodb.models.table import Table
+
+    scope: contextvars.ContextVar[tuple[Any, list[Any]] | None] = contextvars.ContextVar(
+        "filevault_query_scope", default=None
+    )
+    original_query, original_all_items = Table.query, Table.all_items
+    original_put, original_delete = Table.put_item, Table.delete_item
+
+    def value(key: Any) -> Any:
+        return key.value
+
+    def sorted_keys(table: Any, hash_key: Any) -> list[Any] | None:
+        """The partition's sort keys in order, kept up to date; None unless all strings."""
+        partitions = table.__dict__.setdefault("_filevault_sorted_keys", {})
+        keys: list[Any] | None = partitions.get(hash_key)
+        if keys is None:
+            part = table.items.get(hash_key)
+            if not isinstance(part, dict):
+                return None
+            if any(key.type != "S" for key in part):
+                return None
+            keys = partitions[hash_key] = sorted(part, key=value)
+        return keys
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(self, *args, **kwargs)
+        partitions = self.__dict__.get("_filevault_sorted_keys")
+        if partitions and item.range_key is not None and item.hash_key in partitions:
+            keys = partitions[item.hash_key]
+            if item.range_key.type != "S":
+                del partitions[item.hash_key]
+            else:
+                i = bisect.bisect_left(keys, item.range_key.value, key=value)
+                if i == len(keys) or keys[i].value != item.range_key.value:
+                    keys.insert(i, item.range_key)
+        return item
+
+    def delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+        item = original_delete(self, hash_key, range_key)
+        partitions = self.__dict__.get("_filevault_sorted_keys")
+        if item is not None and partitions and range_key is not None and hash_key in partitions:
+            keys = partitions[hash_key]
+            i = bisect.bisect_left(keys, range_key.value, key=value)
+            if i < len(keys) and keys[i].value == range_key.value:
+                del keys[i]
+        return item
+
+    def span(keys: list[Any], comparison: str | None, objs: list[Any]) -> tuple[int, int]:
+        n = len(keys)
+        if not comparison or not objs or any(o.type != "S" for o in objs):
+            return 0, n
+        op, first = comparison.upper(), objs[0].value
+
+        def left(v: str) -> int:
+            return bisect.bisect_left(keys, v, key=value)
+
+        def right(v: str) -> int:
+            return bisect.bisect_right(keys, v, key=value)
+
+        if op in ("=", "EQ"):
+            return left(first), right(first)
+        if op in ("<", "LT"):
+            return 0, left(first)
+        if op in ("<=", "LE"):
+            return 0, right(first)
+        if op in (">", "GT"):
+            return right(first), n
+        if op in (">=", "GE"):
+            return left(first), n
+        if op == "BETWEEN" and len(objs) == 2:
+            return left(first), right(objs[1].value)
+        if op == "BEGINS_WITH":
+            lo = hi = left(first)
+            while hi < n and keys[hi].value.startswith(first):
+                hi += 1
+            return lo, hi
+        return 0, n
+
+    def candidates(table: Any, hash_key: Any, bound: Any) -> list[Any] | None:
+        keys = sorted_keys(table, hash_key)
+        if keys is None:
+            return None
+        lo, hi = span(keys, bound.arguments["range_comparison"], bound.arguments["range_objs"])
+        forward = bound.arguments["scan_index_forward"] is not False
+        start = bound.arguments["exclusive_start_key"] or {}
+        if start and start.get(table.hash_key_attr) != hash_key.to_json():
+            return None  # a start key of another partition (DynamoDB would refuse it)
+        after = start.get(table.range_key_attr)
+        if isinstance(after, dict) and isinstance(after.get("S"), str):
+            if forward:
+                lo = max(lo, bisect.bisect_right(keys, after["S"], key=value))
+            else:
+                hi = min(hi, bisect.bisect_left(keys, after["S"], key=value))
+        limit = bound.arguments["limit"]
+        if isinstance(limit, int) and limit > 0 and not bound.arguments["filter_kwargs"]:
+            if forward:
+                hi = min(hi, lo + limit + 1)
+            else:
+                lo = max(lo, hi - limit - 1)
+        # moto's loop reaches the partition's next item past the range: keep it.
+        lo, hi = (lo, min(hi + 1, len(keys))) if forward else (max(lo - 1, 0), hi)
+        part = table.items[hash_key]
+        return [part[key] for key in keys[lo:hi]] if lo < hi else []
+
+    signature = __import__("inspect").signature(original_query)
+
+    @functools.wraps(original_query)
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        hash_key = bound.arguments.get("hash_key")
+        conditions = bound.arguments.get("range_key_conditions") or []
+        if (
+            bound.arguments.get("index_name")
+            or hash_key is None
+            or not self.range_key_attr
+            or len(conditions) > 1
+        ):
+            return original_query(self, *args, **kwargs)
+        bound.apply_defaults()
+        found = candidates(self, hash_key, bound)
+        if found is None:
+            return original_query(self, *args, **kwargs)
+        token = scope.set((self, found))
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            scope.reset(token)
+
+    def all_items(self: Any) -> list[Any]:
+        scoped = scope.get()
+        if scoped is not None and scoped[0] is self:
+            return scoped[1]
+        return original_all_items(self)
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]

@@ -161,3 +161,103 @@ def test_sns_messages_are_signed_with_one_certificate_per_key() -> None:
                 padding.PKCS1v15(),
                 hashes.SHA256(),
             )
+
+
+# ----- 8. queries on a table's key see only the partition's matching slice -----
+def _query_table() -> Any:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table(
+        "t",
+        schema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        attr=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        throughput=None,
+        billing_mode="PAY_PER_REQUEST",
+        indexes=[],
+        global_indexes=[],
+        streams=None,
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    return backend
+
+
+def _random_sk(rng: random.Random) -> str:
+    return rng.choice(["file#", "path#", "path#a/", "change#", "v#", "", "z"]) + "".join(
+        rng.choice("ab/é.0") for _ in range(rng.randint(0, 3))
+    )
+
+
+def _page(table: Any, query: Any, **kw: Any) -> tuple[list[Any], int, Any]:
+    items, scanned, last = query(table, **kw)
+    return [i.to_json() for i in items], scanned, last
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_key_queries_answer_what_moto_answered(seed: int) -> None:
+    from moto.dynamodb.models.table import Table
+
+    rng = random.Random(seed)
+    backend = _query_table()
+    table = backend.get_table("t")
+    original = Table.query.__wrapped__  # type: ignore[attr-defined]
+    partitions = ["USER#1", "USER#2", "USER#3"]
+    for step in range(300):
+        pk = rng.choice(partitions)
+        sk = _random_sk(rng)
+        if rng.random() < 0.25:
+            table.delete_item(DynamoType({"S": pk}), DynamoType({"S": sk}))
+        else:
+            table.put_item({"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": str(step)}})
+        if step % 3:
+            continue
+        comparison = rng.choice([None, "=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"])
+        objs = [DynamoType({"S": _random_sk(rng)})]
+        if comparison == "BETWEEN":
+            objs = sorted([objs[0], DynamoType({"S": _random_sk(rng)})], key=lambda o: o.value)
+        queried = rng.choice([*partitions, "USER#none"])
+        start = None
+        if rng.random() < 0.4:
+            start = {"pk": {"S": queried}, "sk": {"S": _random_sk(rng)}}
+        kw = {
+            "hash_key": DynamoType({"S": queried}),
+            "range_comparison": comparison,
+            "range_objs": objs if comparison else [],
+            "limit": rng.choice([None, 1, 2, 5]),
+            "exclusive_start_key": start,
+            "scan_index_forward": rng.random() < 0.6,
+            "projection_expressions": None,
+        }
+        assert _page(table, Table.query, **kw) == _page(table, original, **kw), kw
+
+
+def test_a_partition_with_non_string_sort_keys_takes_motos_path() -> None:
+    from moto.dynamodb.models.table import Table
+
+    backend = _query_table()
+    table = backend.get_table("t")
+    for sk in ("b", "a", "c"):
+        table.put_item({"pk": {"S": "p"}, "sk": {"S": sk}})
+    kw = {
+        "hash_key": DynamoType({"S": "p"}),
+        "range_comparison": ">",
+        "range_objs": [DynamoType({"S": "a"})],
+        "limit": None,
+        "exclusive_start_key": None,
+        "scan_index_forward": True,
+        "projection_expressions": None,
+    }
+    items, _, _ = Table.query(table, **kw)
+    assert [i.range_key.value for i in items] == ["b", "c"]
+    table.delete_item(DynamoType({"S": "p"}), DynamoType({"S": "b"}))
+    items, _, _ = Table.query(table, **kw)
+    assert [i.range_key.value for i in items] == ["c"]
