@@ -10,6 +10,9 @@ from backend import naming
 
 GiB = 1024**3
 MiB = 1024**2
+# Days a trashed file is kept: the one default for the CDK setting ``trashRetentionDays`` (the
+# lifecycle rule and the purge job's environment), the purge job and the local stack.
+DEFAULT_TRASH_RETENTION_DAYS = 30
 # Content the upload workflow quarantines (detected from the bytes or declared by the client).
 BLOCKED_TYPES = (
     "application/x-msdownload",
@@ -52,6 +55,8 @@ class BackendConfig:
     s3_accelerate: bool = False
     # The Cognito user pool the admin API manages (None: no admin API here).
     user_pool_id: str | None = None
+    # Trashed files older than this are purged (records, quota and bytes) by the scheduled job.
+    trash_retention_days: int = DEFAULT_TRASH_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BackendConfig:
@@ -75,4 +80,7 @@ class BackendConfig:
             share_reminder_lead_s=int(env.get(naming.ENV_SHARE_REMINDER_LEAD_S, str(24 * 3600))),
             s3_accelerate=env.get(naming.ENV_S3_ACCELERATE, "").strip().lower() in ("1", "true"),
             user_pool_id=env.get(naming.ENV_USER_POOL_ID) or None,
+            trash_retention_days=int(
+                env.get(naming.ENV_TRASH_RETENTION_DAYS, str(DEFAULT_TRASH_RETENTION_DAYS))
+            ),
         )

@@ -28,6 +28,9 @@ ENV_USER_POOL_ID: Final = "FILEVAULT_USER_POOL_ID"
 # "1" where the upload bucket has S3 Transfer Acceleration (set by the CDK app on the API
 # Lambdas; the local stack never sets it).
 ENV_S3_ACCELERATE: Final = "FILEVAULT_S3_ACCELERATE"
+# Days a file stays in the trash before it is deleted for good (the scheduled purge and the
+# upload bucket's lifecycle rule both use the deployment's ``trashRetentionDays``).
+ENV_TRASH_RETENTION_DAYS: Final = "FILEVAULT_TRASH_RETENTION_DAYS"
 
 # A client that wants pre-signed URLs on the S3 Transfer Acceleration endpoint sends this
 # request header with the value "1" (the desktop does when its profile says ``accelerate``).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from filevault_desktop.api.models import (
     Account,
     AdminUser,
     Notification,
+    PurgedFile,
     RemoteFile,
     Share,
     Version,
@@ -65,6 +67,17 @@ class _CognitoOnFirstUse:
 
     def sign_out(self, tokens: Tokens) -> None:
         self._auth().sign_out(tokens)
+
+
+@dataclass(frozen=True)
+class EmptiedTrash:
+    """What emptying the trash deleted for good, and the storage it gave back."""
+
+    purged: list[PurgedFile]
+    released_bytes: int
+
+
+_FILE_ID = re.compile(r"f_[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -218,6 +231,33 @@ class FileVaultService:
             raise NotFoundError(404, "not_found", f"nothing named '{wanted}' in the trash")
         newest = max(matches, key=lambda f: f.trashed_at or "")
         return self.api.restore_from_trash(newest.file_id, clean(to) if to else None)
+
+    def purge_from_trash(self, *paths_or_ids: str) -> list[PurgedFile]:
+        """Delete trashed files for good. Each argument is a file id, or the path a trashed
+        file had (every trashed file that had it). Nothing is deleted unless every argument
+        names something in the trash (NotFoundError); a file id of a live file gets the
+        server's ConflictError (``not_in_trash``)."""
+        trashed = list(self.api.list_trash()) if paths_or_ids else []
+        ids: list[str] = []
+        for target in paths_or_ids:
+            wanted = clean(target)
+            matches = [f.file_id for f in trashed if f.path == wanted or f.file_id == target]
+            if not matches and _FILE_ID.fullmatch(target):
+                matches = [target]  # not in the trash: the server says why (live or unknown)
+            if not matches:
+                raise NotFoundError(404, "not_found", f"nothing named '{wanted}' in the trash")
+            ids += [m for m in matches if m not in ids]
+        return [self.api.purge_from_trash(file_id) for file_id in ids]
+
+    def empty_trash(self) -> EmptiedTrash:
+        """Delete everything in the trash for good (what was trashed before the call: files
+        trashed meanwhile, by sync for one, are kept)."""
+        purged: list[PurgedFile] = []
+        released = 0
+        for page in self.api.empty_trash():
+            purged += page.purged
+            released += page.released_bytes
+        return EmptiedTrash(purged, released)
 
     def share(
         self,

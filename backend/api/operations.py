@@ -15,6 +15,7 @@ from backend.logic import (
     notifications,
     processing_info,
     shares,
+    trash,
     upload_batches,
     uploads,
 )
@@ -27,6 +28,7 @@ from backend.logic.inputs import (
     CreateShare,
     CreateSubscription,
     DownloadBatch,
+    EmptyTrash,
     InitiateBatch,
     InitiateUpload,
     MoveFile,
@@ -155,6 +157,17 @@ def restore_from_trash(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(RestoreFromTrash)
     record = files.restore_from_trash(svc, req.caller(), _id(req, "file_id"), body)
     return ApiResponse(200, views.file_view(record))
+
+
+def purge_from_trash(svc: Services, req: ApiRequest) -> ApiResponse:
+    purged = trash.purge_file(svc, req.caller(), _id(req, "file_id"))
+    return ApiResponse(200, views.purged_view(purged))
+
+
+def empty_trash(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(EmptyTrash)
+    page = trash.empty_trash(svc, req.caller(), before=body.before_ms(), cursor=body.cursor)
+    return ApiResponse(200, views.empty_trash_view(page))
 
 
 def list_changes(svc: Services, req: ApiRequest) -> ApiResponse:

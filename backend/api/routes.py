@@ -44,6 +44,9 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/files/{file_id}/versions/{version_id}/restore", "files", "restore_version"),
     Route("GET", "/trash", "files", "list_trash"),
     Route("POST", "/trash/{file_id}/restore", "files", "restore_from_trash"),
+    # Delete for good: one trashed file, or a page of the trash (the client repeats the call).
+    Route("DELETE", "/trash/{file_id}", "files", "purge_from_trash"),
+    Route("POST", "/trash/empty", "files", "empty_trash"),
     Route("GET", "/changes", "files", "list_changes"),
     Route("POST", "/shares", "shares", "create_share"),
     Route("GET", "/shares", "shares", "list_shares"),

@@ -23,6 +23,7 @@ from backend.logic.notifications import InboxPage
 from backend.logic.paths import name_of
 from backend.logic.processing_info import PreviewTicket, processing_of
 from backend.logic.shares import ShareView
+from backend.logic.trash import EmptyTrashPage, Purged
 from backend.logic.uploads import UploadTicket
 
 T = TypeVar("T")
@@ -71,6 +72,19 @@ def processing_view(f: FileRecord) -> dict[str, Any] | None:
 
 def files_page_view(page: Page[FileRecord]) -> dict[str, Any]:
     return {"items": [file_view(f) for f in page.items], "cursor": page.cursor}
+
+
+def purged_view(p: Purged) -> dict[str, Any]:
+    return {"file_id": p.file_id, "path": p.path, "released_bytes": p.released_bytes}
+
+
+def empty_trash_view(page: EmptyTrashPage) -> dict[str, Any]:
+    return {
+        "purged": [purged_view(p) for p in page.purged],
+        "released_bytes": page.released_bytes,
+        "cursor": page.cursor,
+        "before": iso(page.before),
+    }
 
 
 def version_view(v: VersionRecord, current: str | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ another user's items: the partition comes from the verified JWT.
 | ``N#<notification_id>``    | notification inbox entry (ids sort by time; TTL)  |
 | ``SUB#<subscription_id>``  | an email/SMS subscription to notifications        |
 | ``A#<activity_id>``        | a download, for the analytics stream (short TTL)  |
+| ``PURGE#<file_id>``        | a purged file whose bytes are still being deleted |
 
 Every mutation is one transaction that also bumps ``PROFILE.seq`` conditionally
 and writes the matching ``C#`` item, so the change feed is gapless and ordered.
@@ -91,6 +92,10 @@ def activity(user_id: str, activity_id: str) -> ItemKey:
     return ItemKey(user_pk(user_id), f"A#{activity_id}")
 
 
+def purge(user_id: str, file_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"PURGE#{file_id}")
+
+
 def parse_blob_key(key: str) -> tuple[str, str, str] | None:
     """(user id, file id, version id) of a key made by :func:`blob_key`, else None."""
     parts = key.split("/")
@@ -99,9 +104,19 @@ def parse_blob_key(key: str) -> tuple[str, str, str] | None:
     return parts[1], parts[3], parts[4]
 
 
+def blob_prefix(user_id: str, file_id: str) -> str:
+    """The S3 prefix of every version's bytes of a file (see :func:`blob_key`)."""
+    return f"{naming.USER_OBJECTS_PREFIX}{user_id}/blobs/{file_id}/"
+
+
+def preview_prefix(user_id: str, file_id: str) -> str:
+    """The processed-bucket prefix of every derived image of a file (see :func:`preview_key`)."""
+    return f"users/{user_id}/previews/{file_id}/"
+
+
 def preview_key(user_id: str, file_id: str, version_id: str, kind: str) -> str:
     """Processed-bucket key of a derived image (``thumbnail`` or ``preview``)."""
-    return f"users/{user_id}/previews/{file_id}/{version_id}/{kind}.jpg"
+    return f"{preview_prefix(user_id, file_id)}{version_id}/{kind}.jpg"
 
 
 def share_token_key(token: str) -> str:
@@ -110,4 +125,4 @@ def share_token_key(token: str) -> str:
 
 def blob_key(user_id: str, file_id: str, version_id: str) -> str:
     """S3 key of a version's bytes: addressed by file id, so renames never move bytes."""
-    return f"{naming.USER_OBJECTS_PREFIX}{user_id}/blobs/{file_id}/{version_id}"
+    return f"{blob_prefix(user_id, file_id)}{version_id}"

@@ -20,6 +20,7 @@ from backend.data.records import (
     FileRecord,
     FileState,
     Profile,
+    PurgeRecord,
     ShareRecord,
     UploadMode,
     UploadRecord,
@@ -129,6 +130,14 @@ class MetadataStore:
         self._add_condition(op, condition, values)
         return {"Delete": op}
 
+    def condition_check(
+        self, key: keys.ItemKey, *, condition: str, values: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A transaction item that writes nothing: the transaction fails unless it holds."""
+        op: dict[str, Any] = {"TableName": self._table, "Key": self._key(key)}
+        self._add_condition(op, condition, values)
+        return {"ConditionCheck": op}
+
     @staticmethod
     def _add_condition(
         op: dict[str, Any], condition: str | None, values: Mapping[str, Any] | None
@@ -149,6 +158,11 @@ class MetadataStore:
     def _get(self, key: keys.ItemKey) -> dict[str, Any] | None:
         out = self._db.get_item(TableName=self._table, Key=self._key(key), ConsistentRead=True)
         return out.get("Item")
+
+    def get(self, cls: type[R], key: keys.ItemKey) -> R | None:
+        """The record at ``key`` (a consistent read), or None."""
+        item = self._get(key)
+        return None if item is None else from_item(cls, item)
 
     def profile(self, user_id: str) -> Profile:
         item = self._get(keys.profile(user_id))
@@ -244,6 +258,51 @@ class MetadataStore:
             yield from records
             if after is None:
                 return
+
+    def scan_trash(
+        self, *, trashed_before: int, page_size: int = 1000
+    ) -> Iterator[tuple[str, FileRecord | PurgeRecord]]:
+        """Every user's trash entries (``T#``) trashed before ``trashed_before`` and every
+        unfinished purge (``PURGE#``), as (user id, record): a scan of the whole table,
+        filtered by DynamoDB (the scheduled purge; no index is kept for a daily job)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": (
+                "(begins_with(#sk, :trash) AND #state = :trashed AND #trashed_at < :before)"
+                " OR (begins_with(#sk, :purge) AND attribute_exists(#purged_at))"
+            ),
+            "ExpressionAttributeNames": {
+                "#sk": naming.SK,
+                "#state": "state",
+                "#trashed_at": "trashed_at",
+                "#purged_at": "purged_at",
+            },
+            "ExpressionAttributeValues": {
+                ":trash": _to_attr("T#"),
+                ":purge": _to_attr("PURGE#"),
+                ":trashed": _to_attr(FileState.TRASHED.value),
+                ":before": _to_attr(trashed_before),
+            },
+            "Limit": page_size,
+        }
+        while True:
+            out = self._db.scan(**params)
+            for item in out.get("Items", []):
+                pk = str(_DESERIALIZER.deserialize(item[naming.PK]))
+                sk = str(_DESERIALIZER.deserialize(item[naming.SK]))
+                # Path index items (pk U#<sub>#P) have bare paths as sort keys, which may
+                # look like anything: only the user's own partition counts.
+                if not pk.startswith("U#") or pk.endswith("#P"):
+                    continue
+                user_id = pk[2:]
+                if sk.startswith("T#"):
+                    yield user_id, from_item(FileRecord, item)
+                elif sk.startswith("PURGE#"):
+                    yield user_id, from_item(PurgeRecord, item)
+            last = out.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
 
     # ----- writes -----
     def put_plain(

@@ -145,6 +145,17 @@ class SubscriptionRecord:
 
 
 @dataclass(frozen=True)
+class PurgeRecord:
+    """A trashed file deleted for good whose bytes may still be in S3: written in the same
+    transaction that deletes its records, deleted once every S3 version under its prefixes is
+    gone (the scheduled purge retries what is left)."""
+
+    file_id: str
+    path: str
+    purged_at: int
+
+
+@dataclass(frozen=True)
 class ActivityRecord:
     """An action that changes no other item (a download), kept briefly so the table's
     stream carries it to the analytics log."""

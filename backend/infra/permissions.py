@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
+from backend import naming
 from backend.workflows.definitions import Grant, Resource
 
 
@@ -25,6 +26,9 @@ class Target(StrEnum):
     WATERMARK = "watermark"  # the watermarking Object Lambda access point (+ its function)
     WATERMARK_RESPONSE = "watermark_response"  # the Object Lambda answering its requests
     USER_POOL = "user_pool"  # the Cognito user pool (the admin API)
+    # The buckets themselves, for listing the versions of users/* keys (TARGET_CONDITIONS).
+    UPLOAD_VERSIONS = "upload_versions"
+    PROCESSED_VERSIONS = "processed_versions"
 
 
 TABLE_READ: Final = ("dynamodb:GetItem", "dynamodb:Query")
@@ -41,6 +45,16 @@ TABLE_WRITE: Final = (
 TABLE_BATCH: Final = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
 
 Access = Mapping[Target, tuple[str, ...]]
+
+# Deleting a trashed file for good (backend/logic/trash.py) deletes every S3 version under its
+# prefixes: listing versions is a bucket action, deleting a version an object action.
+PURGE_OBJECT_ACTIONS: Final = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+PURGE_LIST_ACTIONS: Final = ("s3:ListBucketVersions",)
+# Bucket-level targets are granted only for the keys the handlers use.
+TARGET_CONDITIONS: Final[Mapping[Target, Mapping[str, Mapping[str, list[str]]]]] = {
+    Target.UPLOAD_VERSIONS: {"StringLike": {"s3:prefix": [f"{naming.USER_OBJECTS_PREFIX}*"]}},
+    Target.PROCESSED_VERSIONS: {"StringLike": {"s3:prefix": [f"{naming.USER_OBJECTS_PREFIX}*"]}},
+}
 # Exactly the Cognito calls the admin API makes, on the one user pool.
 ADMIN_USER_POOL_ACTIONS: Final = (
     "cognito-idp:ListUsers",
@@ -66,9 +80,18 @@ ACCESS: Final[Mapping[str, Access]] = {
     },
     "files": {
         Target.TABLE: TABLE_READ + TABLE_WRITE + TABLE_BATCH,
-        # Trash tags a file's blobs for the expiry lifecycle rule; restore removes the tag.
-        Target.UPLOAD_OBJECTS: ("s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"),
-        Target.PROCESSED_OBJECTS: ("s3:GetObject",),  # previews and thumbnails
+        # Trash tags a file's blobs for the expiry lifecycle rule; restore removes the tag;
+        # delete forever (DELETE /trash/{id}, POST /trash/empty) deletes every S3 version.
+        Target.UPLOAD_OBJECTS: (
+            "s3:GetObject",
+            "s3:PutObjectTagging",
+            "s3:DeleteObjectTagging",
+            *PURGE_OBJECT_ACTIONS,
+        ),
+        Target.UPLOAD_VERSIONS: PURGE_LIST_ACTIONS,
+        # Previews and thumbnails: read, and deleted with their file.
+        Target.PROCESSED_OBJECTS: ("s3:GetObject", *PURGE_OBJECT_ACTIONS),
+        Target.PROCESSED_VERSIONS: PURGE_LIST_ACTIONS,
     },
     "shares": {
         Target.TABLE: TABLE_READ + TABLE_WRITE,
@@ -97,6 +120,29 @@ ACCESS: Final[Mapping[str, Access]] = {
             "dynamodb:UpdateItem",
         ),
         Target.USER_POOL: ADMIN_USER_POOL_ACTIONS,
+    },
+}
+
+# Scheduled jobs (backend/workflows/definitions.py SCHEDULED_JOBS), by name: exactly the calls
+# their logic makes.
+JOB_ACCESS: Final[Mapping[str, Access]] = {
+    # backend/logic/trash.py purge_expired: scan for old trash entries, read a user's versions
+    # and links (Query), then per file one transaction (ConditionCheck/Delete/Put, the profile
+    # Update, read with GetItem) and the deletion of every S3 version of its bytes and previews.
+    "TrashPurge": {
+        Target.TABLE: (
+            "dynamodb:Scan",
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ),
+        Target.UPLOAD_OBJECTS: PURGE_OBJECT_ACTIONS,
+        Target.UPLOAD_VERSIONS: PURGE_LIST_ACTIONS,
+        Target.PROCESSED_OBJECTS: PURGE_OBJECT_ACTIONS,
+        Target.PROCESSED_VERSIONS: PURGE_LIST_ACTIONS,
     },
 }
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from backend.config import GiB
+from backend.config import DEFAULT_TRASH_RETENTION_DAYS, GiB
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class Settings:
     region: str | None = None
     # Days before noncurrent versions, trashed blobs and old access logs expire.
     noncurrent_version_days: int = 30
-    trash_retention_days: int = 30
+    # The lifecycle rule's tagged-trash expiry and the scheduled trash purge (records + bytes).
+    trash_retention_days: int = DEFAULT_TRASH_RETENTION_DAYS
     access_log_days: int = 365
     # Browser origins allowed to use pre-signed URLs (the desktop app sends no Origin).
     cors_allowed_origins: tuple[str, ...] = ("*",)

@@ -43,6 +43,7 @@ from backend.local.persistence import (
     write_lines,
 )
 from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
+from backend.local.schedules import ScheduledJobs
 from backend.local.sigv4 import SigV4Verifier
 from backend.local.workflows import (
     LambdaFunctions,
@@ -119,6 +120,7 @@ class LocalStack:
         single_put_max: int = 16 * MiB,
         fast_workflows: bool = False,
         share_reminder_lead_s: int = 24 * 3600,
+        job_interval_s: float | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.api_port = api_port
@@ -130,6 +132,9 @@ class LocalStack:
         # Retries 1 s apart (the ASL minimum) instead of backing off; for tests and demos.
         self.fast_workflows = fast_workflows
         self.share_reminder_lead_s = share_reminder_lead_s
+        # How often the scheduled jobs (the trash purge) run; None: their own interval.
+        self.job_interval_s = job_interval_s
+        self._schedules: ScheduledJobs | None = None
         self._workflows: LocalWorkflows | None = None
         self._state = StackState(data_dir)
         self._servers: list[BaseWSGIServer] = []
@@ -243,6 +248,7 @@ class LocalStack:
         s3_app.on_object_created = workflows.on_object_created
         workflows.start()
         self._workflows = workflows
+        self._schedules = ScheduledJobs.start(interval_s=self.job_interval_s)
         issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
         late.app = ApiGateway(
             lambda event: handle(services, event),
@@ -279,6 +285,9 @@ class LocalStack:
         api = self._servers[:1]
         for server in api:
             server.shutdown()
+        if self._schedules is not None:
+            self._schedules.stop()
+            self._schedules = None
         if self._workflows is not None:
             self._workflows.stop()
             self._workflows = None

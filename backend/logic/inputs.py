@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -93,6 +94,39 @@ class RestoreFromTrash(Body):
     @classmethod
     def _normalize(cls, value: Any) -> Any:
         return None if value is None else _path(value)
+
+
+# A timestamp as the API writes them (views.iso): UTC, ISO 8601, "Z" or an offset.
+TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class EmptyTrash(Body):
+    # Only files trashed at or before this time (default: when the request arrives). A
+    # client emptying a large trash passes back the first answer's ``before`` and ``cursor``.
+    before: Annotated[str | None, Field(pattern=TIMESTAMP)] = None
+    cursor: Annotated[str | None, Field(min_length=1, max_length=2048)] = None
+
+    @field_validator("before")
+    @classmethod
+    def _timestamp(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(
+                    "before must be a date and time like 2026-01-31T12:00:00Z"
+                ) from None
+        return value
+
+    def before_ms(self) -> int | None:
+        if self.before is None:
+            return None
+        moment = datetime.fromisoformat(self.before.replace("Z", "+00:00"))
+        return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 class CreateShare(Body):

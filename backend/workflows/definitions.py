@@ -13,7 +13,8 @@ Each state machine is an Amazon States Language JSON file in ``backend/workflows
 
 :data:`EVENT_HANDLERS` lists the Lambda functions that are not workflow steps: the SNS subscriber
 that writes the inbox, the DynamoDB stream consumer that writes the analytics log, and the S3
-Object Lambda that watermarks shared images.
+Object Lambda that watermarks shared images. :data:`SCHEDULED_JOBS` lists the functions run on
+a schedule (an EventBridge rule in AWS, a timer thread in the local stack).
 
 Nothing here imports AWS libraries: the CDK app and the local stack read it as data.
 """
@@ -136,6 +137,20 @@ class EventHandlerSpec:
     memory_mb: int = 512
 
 
+@dataclass(frozen=True)
+class ScheduledJobSpec:
+    """A Lambda function run every ``interval_s`` seconds: by an EventBridge schedule in AWS,
+    by a timer thread in the local stack (``backend/local/schedules.py``). Its exact IAM
+    actions are ``backend.infra.permissions.JOB_ACCESS[name]`` (they go beyond the
+    read/write grants above: scans, deletes of S3 versions)."""
+
+    name: str
+    handler: str
+    interval_s: int
+    timeout_s: int = 900
+    memory_mb: int = 512
+
+
 _STEPS = "backend.workflows.steps"
 _TABLE_RW = Grant(Resource.METADATA_TABLE, "read_write")
 _UPLOADS_R = Grant(Resource.UPLOAD_BUCKET, "read")
@@ -207,6 +222,12 @@ EVENT_HANDLERS: Final[tuple[EventHandlerSpec, ...]] = (
         (_UPLOADS_R,),
         memory_mb=2048,
     ),
+)
+
+SCHEDULED_JOBS: Final[tuple[ScheduledJobSpec, ...]] = (
+    # Deletes for good what stayed in the trash longer than the retention period
+    # (backend.logic.trash.purge_expired); daily, like the lifecycle rule's expiry.
+    ScheduledJobSpec("TrashPurge", f"{_STEPS}.purge_trash.handler", interval_s=24 * 3600),
 )
 
 # Where the analytics log lives in the analytics bucket (JSON lines, one event per line).

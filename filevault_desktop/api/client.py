@@ -14,7 +14,9 @@ from filevault_desktop.api.models import (
     Account,
     AdminUser,
     ChangesPage,
+    EmptyTrashPage,
     NotificationPage,
+    PurgedFile,
     RemoteFile,
     Share,
     UploadTicket,
@@ -257,6 +259,25 @@ class ApiClient:
         body = {"path": path} if path else {}
         data = self._json("POST", f"/trash/{quote(file_id)}/restore", json=body)
         return RemoteFile.from_json(data)
+
+    def purge_from_trash(self, file_id: str) -> PurgedFile:
+        """Deletes a trashed file for good (ConflictError ``not_in_trash`` for a live one)."""
+        return PurgedFile.from_json(self._json("DELETE", f"/trash/{quote(file_id)}"))
+
+    def empty_trash_page(
+        self, *, before: str | None = None, cursor: str | None = None
+    ) -> EmptyTrashPage:
+        """One page of emptying the trash; pass the previous page's ``before`` and ``cursor``."""
+        body = {name: value for name, value in (("before", before), ("cursor", cursor)) if value}
+        return EmptyTrashPage.from_json(self._json("POST", "/trash/empty", json=body))
+
+    def empty_trash(self) -> Iterator[EmptyTrashPage]:
+        """Every page of emptying the trash: files trashed after the first call are kept."""
+        page = self.empty_trash_page()
+        yield page
+        while page.cursor:
+            page = self.empty_trash_page(before=page.before, cursor=page.cursor)
+            yield page
 
     def changes(self, cursor: str | None) -> ChangesPage:
         params = {"cursor": cursor} if cursor else None

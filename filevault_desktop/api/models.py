@@ -66,6 +66,38 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class PurgedFile:
+    """A trashed file deleted for good, and what it counted against the quota."""
+
+    file_id: str
+    path: str
+    released_bytes: int
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PurgedFile:
+        return _build(cls, raw)
+
+
+@dataclass(frozen=True)
+class EmptyTrashPage:
+    """One ``POST /trash/empty``: what it deleted, and how to go on (``cursor`` None: done)."""
+
+    purged: list[PurgedFile]
+    released_bytes: int
+    cursor: str | None
+    before: str
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> EmptyTrashPage:
+        return cls(
+            [PurgedFile.from_json(p) for p in raw["purged"]],
+            int(raw["released_bytes"]),
+            raw.get("cursor") or None,
+            str(raw["before"]),
+        )
+
+
+@dataclass(frozen=True)
 class Version:
     version_id: str
     size: int

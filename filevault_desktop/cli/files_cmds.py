@@ -1,4 +1,4 @@
-"""``filevault ls | rm | mv | versions | restore | trash | share ...``"""
+"""``filevault ls | rm | mv | versions | restore | share ...`` (``trash``: trash_cmds.py)"""
 
 from __future__ import annotations
 
@@ -95,17 +95,6 @@ def restore(
         restored = svc.restore_from_trash(remote, to=target)
         text = f"restored {restored.path} from the trash"
     emit(restored, as_json=as_json, text=text)
-
-
-@click.command("trash")
-@profile_option
-@json_option
-@handles_errors
-def trash(profile: str | None, as_json: bool) -> None:
-    """List the files in the trash."""
-    found = service(profile).trash()
-    lines = [f"{(f.trashed_at or '')[:19]:20}  {_size(f.size):>10}  {f.path}" for f in found]
-    emit(found, as_json=as_json, text="\n".join(lines) or "(the trash is empty)")
 
 
 def _share_line(s: Share) -> str:

@@ -67,7 +67,7 @@ LAZY_COMMANDS = {
     "mv": "filevault_desktop.cli.files_cmds:mv",
     "versions": "filevault_desktop.cli.files_cmds:versions",
     "restore": "filevault_desktop.cli.files_cmds:restore",
-    "trash": "filevault_desktop.cli.files_cmds:trash",
+    "trash": "filevault_desktop.cli.trash_cmds:trash",
     "share": "filevault_desktop.cli.files_cmds:share",
     "notifications": "filevault_desktop.cli.files_cmds:notifications",
     "sync": "filevault_desktop.cli.sync_cmds:sync_group",

@@ -78,6 +78,14 @@ def stack() -> None:
     help="Seconds before a share expires that its owner is reminded.",
 )
 @click.option(
+    "--job-interval",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    envvar="FILEVAULT_LOCAL_JOB_INTERVAL_SECONDS",
+    hidden=True,
+    help="Run the scheduled jobs (the trash purge) every this many seconds, not daily.",
+)
+@click.option(
     "--nice",
     type=click.IntRange(0, 19),
     default=0,
@@ -96,6 +104,7 @@ def up(
     demo_user: bool,
     fast_workflows: bool,
     share_reminder_lead: int,
+    job_interval: float | None,
     nice: int,
     verbose: bool,
 ) -> None:
@@ -118,6 +127,7 @@ def up(
         default_quota=quota,
         fast_workflows=fast_workflows,
         share_reminder_lead_s=share_reminder_lead,
+        job_interval_s=job_interval,
     )
     try:
         profile = local.start()

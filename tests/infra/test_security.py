@@ -9,7 +9,6 @@ import pytest
 from backend import naming
 from backend.api.routes import GROUPS, ROUTES
 from backend.infra.permissions import ACCESS
-from backend.infra.settings import Settings
 from tests.infra.conftest import PARTS, Synth, as_list, statements
 
 DATA_SERVICES = ("s3:", "dynamodb:", "kms:", "sns:", "states:", "s3-object-lambda:")
@@ -109,16 +108,11 @@ def test_upload_bucket_lifecycle_cors_acceleration_and_events(synth: Synth) -> N
         t["StorageClass"] == "INTELLIGENT_TIERING" for r in rules for t in r.get("Transitions", [])
     )
     assert any("NoncurrentVersionExpiration" in r for r in rules)
-    # Trash: exactly the tag the API puts on a trashed file's blobs, after the retention.
-    trash = [r for r in rules if r.get("TagFilters")]
-    assert trash == [
-        {
-            "Id": "expire-trashed",
-            "Status": "Enabled",
-            "TagFilters": [{"Key": naming.TRASHED_TAG_KEY, "Value": naming.TRASHED_TAG_VALUE}],
-            "ExpirationInDays": Settings().trash_retention_days,
-        }
-    ]
+    # No rule expires current objects: S3 would count from each object's creation, so a file
+    # older than the trash retention would lose its bytes within a day of being trashed (the
+    # purge job deletes trashed files' bytes, counting from the trash time; ADR 005).
+    assert not [r["Id"] for r in rules if "ExpirationInDays" in r or "ExpirationDate" in r]
+    assert not [r["Id"] for r in rules if r.get("TagFilters")]
     assert uploads["AccelerateConfiguration"] == {"AccelerationStatus": "Enabled"}
     cors = uploads["CorsConfiguration"]["CorsRules"][0]
     assert {"PUT", "GET"} <= set(cors["AllowedMethods"])

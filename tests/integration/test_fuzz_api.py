@@ -60,6 +60,16 @@ def _real_path_ids(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchS
 
 @schema.hook("before_generate_body")
 def _real_share_file_ids(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    if context.operation.label == "POST /trash/empty":
+        # Empty only what was trashed before the seeding (nothing), so the seeded trash
+        # stays for the restore and purge cases; bodies of the wrong shape go as drawn.
+        return strategy.map(
+            lambda body: (
+                {**body, "before": 1}
+                if isinstance(body, dict) and isinstance(body.get("before", 0), int)
+                else body
+            )
+        )
     if context.operation.label != "POST /shares":
         return strategy
 
@@ -121,11 +131,11 @@ def seeded(stack: RunningStack, fuzz_token: str) -> dict[str, list[str]]:
     second = seed.upload("seed/a.txt", b"second version")
     other = seed.upload("seed/dir/b.bin", b"\x00\x01\x02")
     victims = [seed.upload(f"seed/victim-{i}.txt", b"v")["file_id"] for i in range(3)]
-    trashed = []
-    for i in range(2):
+    trashed, purgeable = [], []
+    for i in range(4):
         file = seed.upload(f"seed/trashed-{i}.txt", b"t")
         seed.call("DELETE", f"/files/{file['file_id']}", 200)
-        trashed.append(file["file_id"])
+        (trashed if i < 2 else purgeable).append(file["file_id"])
 
     with_bytes = seed.initiate("seed/pending-with-bytes.txt", 4)
     seed.put(with_bytes, b"data")
@@ -156,6 +166,7 @@ def seeded(stack: RunningStack, fuzz_token: str) -> dict[str, list[str]]:
         {
             ("DELETE /files/{file_id}", "file_id"): victims,
             ("POST /trash/{file_id}/restore", "file_id"): trashed,
+            ("DELETE /trash/{file_id}", "file_id"): purgeable,
             ("DELETE /uploads/{upload_id}", "upload_id"): abortable,
             ("DELETE /shares/{share_id}", "share_id"): revocable,
         }

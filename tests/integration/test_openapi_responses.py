@@ -269,6 +269,22 @@ def test_full_session_conforms_to_spec(
     me = api.call("GET", "/me", 200)
     assert me["used_bytes"] == len(b"hello world") + len(b"hello again, world") + 3
 
+    # --- delete forever: one trashed file, then a page of the trash
+    gone = _upload(api, "tmp/gone.txt", b"gone")
+    api.call("DELETE", f"/files/{gone['file_id']}", 200)
+    purged = api.call("DELETE", f"/trash/{gone['file_id']}", 200)
+    assert purged == {"file_id": gone["file_id"], "path": "tmp/gone.txt", "released_bytes": 4}
+    assert api.call("DELETE", f"/trash/{gone['file_id']}", 404)["code"] == "not_found"
+    assert api.call("DELETE", f"/trash/{first['file_id']}", 409)["code"] == "not_in_trash"
+    also = _upload(api, "tmp/also.txt", b"also")
+    api.call("DELETE", f"/files/{also['file_id']}", 200)
+    emptied = api.call("POST", "/trash/empty", 200, json_body={})
+    assert [p["file_id"] for p in emptied["purged"]] == [also["file_id"]]
+    assert emptied["released_bytes"] == 4 and emptied["cursor"] is None
+    api.call("POST", "/trash/empty", 200, json_body={"before": emptied["before"]})
+    api.call("POST", "/trash/empty", 400, json_body={"before": "soon"}, valid_request=False)
+    assert api.call("GET", "/me", 200)["used_bytes"] == me["used_bytes"]
+
     # --- previews (a text file has none), notifications and subscriptions
     api.call("GET", f"/files/{first['file_id']}/preview", 404)
     inbox = api.call("GET", "/notifications", 200, params={"limit": "10"})

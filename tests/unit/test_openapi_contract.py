@@ -28,6 +28,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "download_batch": inputs.DownloadBatch,
     "move_file": inputs.MoveFile,
     "restore_from_trash": inputs.RestoreFromTrash,
+    "empty_trash": inputs.EmptyTrash,
     "create_share": inputs.CreateShare,
     "ack_notifications": inputs.AckNotifications,
     "create_subscription": inputs.CreateSubscription,
@@ -145,6 +146,7 @@ def test_body_constraints_match_the_models(spec: dict[str, Any]) -> None:
     assert schemas["CompleteUpload"]["properties"]["parts"]["maxItems"] == inputs.MAX_PARTS
     quota = schemas["SetQuota"]["properties"]["quota_bytes"]
     assert (quota["minimum"], quota["maximum"]) == (1, admin.MAX_QUOTA_BYTES)
+    assert schemas["EmptyTrash"]["properties"]["before"]["pattern"] == inputs.TIMESTAMP
     share = schemas["CreateShare"]["properties"]
     assert (share["expires_in_seconds"]["minimum"], share["expires_in_seconds"]["maximum"]) == (
         60,

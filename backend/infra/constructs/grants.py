@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
 from backend.infra.nag import acknowledge_object_wildcards
-from backend.infra.permissions import KMS_DATA_ACTIONS, Target
+from backend.infra.permissions import KMS_DATA_ACTIONS, TARGET_CONDITIONS, Target
 
 _KMS_SERVICE = {"dynamodb": "dynamodb", "s3": "s3", "sns": "sns"}
 
@@ -26,7 +27,8 @@ class TargetArns:
 
 
 def grant(role: iam.IRole, access: Mapping[Target, tuple[str, ...]], arns: TargetArns) -> None:
-    """One statement per target with exactly its actions; KMS only through the services used."""
+    """One statement per target with exactly its actions (and the target's conditions, see
+    ``TARGET_CONDITIONS``); KMS only through the services used."""
     services: set[str] = set()
     for target, actions in access.items():
         if not actions:
@@ -36,6 +38,7 @@ def grant(role: iam.IRole, access: Mapping[Target, tuple[str, ...]], arns: Targe
                 sid="".join(part.title() for part in target.value.split("_")),
                 actions=list(actions),
                 resources=arns.arns[target],
+                conditions=_conditions(target),
             )
         )
         acknowledge_object_wildcards(
@@ -56,3 +59,8 @@ def grant(role: iam.IRole, access: Mapping[Target, tuple[str, ...]], arns: Targe
                 conditions={"StringEquals": {"kms:ViaService": sorted(services)}},
             )
         )
+
+
+def _conditions(target: Target) -> dict[str, Any] | None:
+    found = TARGET_CONDITIONS.get(target)
+    return None if found is None else {k: dict(v) for k, v in found.items()}

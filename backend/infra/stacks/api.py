@@ -104,6 +104,8 @@ class ApiStack(Stack):
                 Target.PROCESSED_OBJECTS: [
                     names.objects_arn(settings.prefix, names.PROCESSED, f"{USERS_PREFIX}*")
                 ],
+                Target.UPLOAD_VERSIONS: [names.bucket_arn(settings.prefix, names.UPLOADS)],
+                Target.PROCESSED_VERSIONS: [names.bucket_arn(settings.prefix, names.PROCESSED)],
                 Target.TOPIC: [topic.topic_arn],
                 Target.USER_POOL: [user_pool.user_pool_arn],
             },

@@ -56,12 +56,10 @@ class StorageStack(Stack):
                     transitions=tiering,
                     noncurrent_version_expiration=noncurrent,
                 ),
-                # The API tags every blob of a trashed file with exactly this (files.trash).
-                s3.LifecycleRule(
-                    id="expire-trashed",
-                    tag_filters={naming.TRASHED_TAG_KEY: naming.TRASHED_TAG_VALUE},
-                    expiration=Duration.days(settings.trash_retention_days),
-                ),
+                # No rule expires trashed files' bytes: S3 counts a rule's days from the
+                # object's creation, so a file older than the retention would lose its bytes
+                # within a day of being trashed. The TrashPurge job deletes them, counting
+                # from the trash time (ADR 005).
                 s3.LifecycleRule(id="expire-delete-markers", expired_object_delete_marker=True),
             ],
             cors=[

@@ -1,6 +1,6 @@
 """Workflows: the state machines of ``backend/workflows``, their step Lambdas, the S3 ->
-workflow trigger, the inbox subscriber, the analytics stream consumer and the watermarking
-S3 Object Lambda access point."""
+workflow trigger, the inbox subscriber, the analytics stream consumer, the watermarking
+S3 Object Lambda access point and the scheduled jobs (the daily trash purge)."""
 
 from __future__ import annotations
 
@@ -26,17 +26,19 @@ from backend.infra.constructs.functions import BackendFunction
 from backend.infra.constructs.grants import TargetArns, grant
 from backend.infra.constructs.workflows import Workflow
 from backend.infra.nag import acknowledge
-from backend.infra.permissions import Target, access_of
+from backend.infra.permissions import JOB_ACCESS, Target, access_of
 from backend.infra.settings import Settings
 from backend.infra.stacks.storage import USERS_PREFIX
 from backend.workflows.definitions import (
     ANALYTICS_PREFIX,
     EVENT_HANDLERS,
     RESOURCE_ENV,
+    SCHEDULED_JOBS,
     STATE_MACHINES,
     EventSource,
     Grant,
     Resource,
+    ScheduledJobSpec,
     Trigger,
 )
 
@@ -78,6 +80,8 @@ class WorkflowsStack(Stack):
                 Target.ANALYTICS_OBJECTS: [
                     names.objects_arn(settings.prefix, names.ANALYTICS, f"{ANALYTICS_PREFIX}*")
                 ],
+                Target.UPLOAD_VERSIONS: [names.bucket_arn(settings.prefix, names.UPLOADS)],
+                Target.PROCESSED_VERSIONS: [names.bucket_arn(settings.prefix, names.PROCESSED)],
                 Target.TOPIC: [topic.topic_arn],
             },
             key.key_arn,
@@ -139,6 +143,8 @@ class WorkflowsStack(Stack):
                 self._consume_stream(fn, table)
             elif handler.source is EventSource.OBJECT_LAMBDA_UPLOAD_BUCKET:
                 self._object_lambda(fn, uploads)
+        for job in SCHEDULED_JOBS:
+            self._scheduled_job(job)
 
     @property
     def share_lifecycle_arn(self) -> str | None:
@@ -177,6 +183,34 @@ class WorkflowsStack(Stack):
         grant(fn.role, access_of(grants), self._arns)
         self.functions[name] = fn
         return fn
+
+    def _scheduled_job(self, job: ScheduledJobSpec) -> None:
+        """The job's function, with exactly its ``JOB_ACCESS``, run by an EventBridge schedule."""
+        fn = BackendFunction(
+            self,
+            job.name,
+            handler=job.handler,
+            description=f"FileVault scheduled job: {job.name}",
+            environment={
+                **self._base_env,
+                # The same setting the upload bucket's lifecycle rule expires trash with.
+                naming.ENV_TRASH_RETENTION_DAYS: str(self._settings.trash_retention_days),
+            },
+            service=f"filevault-{job.name.lower()}",
+            powertools_layer_version=self._settings.powertools_layer_version,
+            pillow_version=self._settings.pillow_version,
+            memory_mb=job.memory_mb,
+            timeout=Duration.seconds(job.timeout_s),
+        )
+        grant(fn.role, JOB_ACCESS[job.name], self._arns)
+        self.functions[job.name] = fn
+        rule = events.Rule(
+            self,
+            f"{job.name}Schedule",
+            description=f"Run {job.name} every {job.interval_s} s",
+            schedule=events.Schedule.rate(Duration.seconds(job.interval_s)),
+        )
+        rule.add_target(targets.LambdaFunction(fn.function, retry_attempts=2))
 
     def _trigger_on_upload(self, name: str, uploads: s3.IBucket) -> None:
         """S3 (EventBridge notifications) -> rule -> the workflow, for users/* objects."""
