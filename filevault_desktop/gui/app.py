@@ -31,6 +31,7 @@ from filevault_desktop.gui.events import (
     Problem,
     RecentFile,
     SignedInInfo,
+    TrashChanged,
 )
 from filevault_desktop.gui.file_actions import FileActions
 from filevault_desktop.gui.issues import from_failure, from_sync, from_transfer
@@ -132,6 +133,9 @@ class FileVaultApp(QObject):
         b.job_done.connect(self._on_job_done)
         b.sync_folders.connect(self._on_sync_folders)
         b.sync_notice.connect(self._on_sync_notice)
+        b.trash_ready.connect(w.trash.show_trash)
+        b.trash_changed.connect(self._on_trash_changed)
+        b.trash_failed.connect(w.trash.show_error)
 
         w.browser.navigate.connect(b.list_folder)
         w.upload_requested.connect(self.upload)
@@ -141,6 +145,11 @@ class FileVaultApp(QObject):
         w.admin_requested.connect(self.open_admin)
         w.pause_requested.connect(self.pause)
         w.resume_requested.connect(self.resume)
+        w.trash.refresh_requested.connect(b.load_trash)
+        w.trash.restore_requested.connect(b.restore_from_trash)
+        w.trash.restore_to_requested.connect(lambda f, to: b.restore_from_trash([f], to))
+        w.trash.purge_requested.connect(b.purge_from_trash)
+        w.trash.empty_requested.connect(b.empty_trash)
         w.folders.add_requested.connect(
             lambda local, remote: b.sync_call(
                 "add sync folder", lambda p: p.add_folder(local, remote)
@@ -206,6 +215,7 @@ class FileVaultApp(QObject):
             dialog.accept()
         self.window.set_account(info)
         self.window.browser.open_folder(self.window.browser.folder)
+        self.window.trash.account_changed()
         self.bridge.load_recent(self.settings.recent_files)
         self.bridge.apply_bandwidth(
             self.settings.upload_limit_kbps, self.settings.download_limit_kbps
@@ -235,6 +245,7 @@ class FileVaultApp(QObject):
         self._account_timer.stop()
         self._inbox_timer.stop()
         self.window.set_account(None)
+        self.window.trash.clear()
         self._update_state()
         self.bridge.refresh_sync()  # stops syncing the signed-out account's folders
         self.ask_sign_in()
@@ -274,6 +285,11 @@ class FileVaultApp(QObject):
 
     def copy_share_link(self, path: str) -> None:
         self.files.copy_share_link(path)
+
+    def _on_trash_changed(self, change: TrashChanged) -> None:
+        self.window.trash.show_change(change)
+        if change.freed_bytes:
+            self.bridge.refresh_account()  # the quota shown counts the bytes freed
 
     # ----- transfers -------------------------------------------------------------------------
 

@@ -15,15 +15,15 @@ import logging
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from filevault_desktop.api.models import Notification
+from filevault_desktop.api.models import Notification, RemoteFile
 from filevault_desktop.errors import (
     ApiError,
     AuthError,
@@ -50,6 +50,8 @@ from filevault_desktop.gui.events import (
     RemoteChanged,
     ShareCreated,
     SignedInInfo,
+    TrashChanged,
+    TrashListing,
 )
 from filevault_desktop.gui.sync_port import SyncNotConfigured, SyncNotice, SyncPort
 from filevault_desktop.priority import lower_this_thread
@@ -67,6 +69,8 @@ VERSION_COUNT_LIMIT = 50
 DRAIN_INTERVAL_MS = 100
 # Worker threads hand the GIL back to the UI thread after at most this long (default 5 ms).
 UI_SWITCH_INTERVAL_S = 0.001
+# A trash action stops at the first of these: the files after it would fail the same way.
+_NOT_ABOUT_THE_FILE = {Problem.NOT_SIGNED_IN, Problem.UNREACHABLE, Problem.NO_KEYCHAIN}
 
 
 def classify(exc: BaseException) -> Problem:
@@ -131,6 +135,11 @@ class Bridge(QObject):
     admin_users_ready = Signal(AdminUsers)
     admin_user_changed = Signal(AdminUserChanged)
     admin_failed = Signal(Failure)
+    # the trash (the trash view; actions report their failures in ``trash_changed``, and
+    # ``trash_failed`` says the trash could not be listed)
+    trash_ready = Signal(TrashListing)
+    trash_changed = Signal(TrashChanged)
+    trash_failed = Signal(Failure)
 
     def __init__(
         self,
@@ -404,6 +413,96 @@ class Bridge(QObject):
             return tuple(RecentFile(f.path, f.name, f.modified_at) for f in files[:limit])
 
         return self._run("recent files", call, lambda r: self._emit(self.recent_ready, r))
+
+    # ----- the trash -------------------------------------------------------------------------
+
+    def load_trash(self) -> Future[None]:
+        seq = next(self._listing_seq)
+
+        def call() -> TrashListing | None:
+            service = self._signed_in_service()
+            files = sorted(service.trash(), key=lambda f: f.trashed_at or "", reverse=True)
+            # Signed out, or in as someone else, meanwhile: no longer the trash to show.
+            return TrashListing(tuple(files), seq) if self._service is service else None
+
+        def done(listing: TrashListing | None) -> None:
+            if listing is not None:
+                self._emit(self.trash_ready, listing)
+
+        return self._run("list the trash", call, done, failed=self.trash_failed)
+
+    def restore_from_trash(
+        self, files: Sequence[RemoteFile], to: str | None = None
+    ) -> Future[None]:
+        """Restores each file where it was (``to``: under that path, for one file). By file
+        id: the file selected, even when other trashed files had its path."""
+
+        def restore(service: FileVaultService, f: RemoteFile) -> tuple[str, int]:
+            return service.restore_from_trash(f.file_id, to=to).path, 0
+
+        return self._trash_action("restore", files, restore)
+
+    def purge_from_trash(self, files: Sequence[RemoteFile]) -> Future[None]:
+        def purge(service: FileVaultService, f: RemoteFile) -> tuple[str, int]:
+            purged = service.purge_from_trash(f.file_id)
+            return f.path, sum(p.released_bytes for p in purged)
+
+        return self._trash_action("delete forever", files, purge)
+
+    def empty_trash(self) -> Future[None]:
+        def call() -> TrashChanged:
+            service = self._signed_in_service()
+            try:
+                emptied = service.empty_trash()
+            except Exception as exc:  # noqa: BLE001 -- reported in the change; the list reloads
+                failure = self._trash_failure("empty the trash", exc, "")
+                return TrashChanged("empty the trash", (), (failure,))
+            done = tuple(p.path for p in emptied.purged)
+            return TrashChanged("empty the trash", done, (), emptied.released_bytes)
+
+        return self._run("empty the trash", call, self._trash_done, failed=self.trash_failed)
+
+    def _trash_action(
+        self,
+        operation: str,
+        files: Sequence[RemoteFile],
+        act: Callable[[FileVaultService, RemoteFile], tuple[str, int]],
+    ) -> Future[None]:
+        """Runs ``act`` file by file (one failing does not stop the others), then reloads."""
+        files = tuple(files)
+
+        def call() -> TrashChanged:
+            service = self._signed_in_service()
+            done: list[str] = []
+            failed: list[Failure] = []
+            freed = 0
+            for f in files:
+                try:
+                    path, released = act(service, f)
+                except Exception as exc:  # noqa: BLE001 -- reported per file in the change
+                    failed.append(self._trash_failure(operation, exc, f.path))
+                    if failed[-1].problem in _NOT_ABOUT_THE_FILE:
+                        break
+                    continue
+                done.append(path)
+                freed += released
+            return TrashChanged(operation, tuple(done), tuple(failed), freed)
+
+        return self._run(operation, call, self._trash_done, failed=self.trash_failed)
+
+    def _trash_done(self, change: TrashChanged) -> None:
+        self._emit(self.trash_changed, change)
+        if change.operation == "restore":
+            for folder in dict.fromkeys(parent_folder(p) for p in change.done):
+                self._emit(self.remote_changed, RemoteChanged(folder, "restored from the trash"))
+        self.load_trash()
+
+    def _trash_failure(self, operation: str, exc: BaseException, path: str) -> Failure:
+        failure = self._failure(operation, exc, path)
+        gone = failure.problem is Problem.NOT_FOUND or getattr(exc, "code", "") == "not_in_trash"
+        if gone and path:
+            return replace(failure, message="it is no longer in the trash (restored or deleted)")
+        return failure
 
     # ----- sharing ---------------------------------------------------------------------------
 

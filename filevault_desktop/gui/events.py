@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from filevault_desktop.api.models import Account, AdminUser, Share, Version
+from filevault_desktop.api.models import Account, AdminUser, RemoteFile, Share, Version
 from filevault_desktop.remote import RemoteEntry
 from filevault_desktop.transfer.events import Direction, TransferEvent
 
@@ -134,3 +134,22 @@ class RemoteChanged:
 
     folder: str
     what: str
+
+
+@dataclass(frozen=True)
+class TrashListing:
+    """The files in the trash, newest first; numbered like folder listings."""
+
+    files: tuple[RemoteFile, ...]
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class TrashChanged:
+    """A trash action went through, for some files at least: ``operation`` is "restore",
+    "delete forever" or "empty the trash"; ``done`` the paths it restored or deleted."""
+
+    operation: str
+    done: tuple[str, ...]
+    failed: tuple[Failure, ...] = ()
+    freed_bytes: int = 0

@@ -1,4 +1,5 @@
-"""The main window: files, sync folders, activity and issues; drops upload anywhere on it."""
+"""The main window: files, sync folders, activity, issues and the trash; drops upload anywhere
+on it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from filevault_desktop.gui.icons import TrayState, app_icon, icon, tray_icon
 from filevault_desktop.gui.issues import IssuesView
 from filevault_desktop.gui.settings_dialog import quota_text
 from filevault_desktop.gui.state import STATE_LABEL
+from filevault_desktop.gui.trash_view import TrashView
 
 
 class MainWindow(FileDrops, QMainWindow):
@@ -41,12 +43,14 @@ class MainWindow(FileDrops, QMainWindow):
         self.folders = FoldersView(sync_configured, self)
         self.activity = ActivityView(self)
         self.issues = IssuesView(self)
+        self.trash = TrashView(self)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.browser, icon("folder"), "Files")
         self.tabs.addTab(self.folders, icon("sync"), "Sync folders")
         self.tabs.addTab(self.activity, icon("upload"), "Activity")
         self.tabs.addTab(self.issues, icon("warning"), "Issues")
+        self.tabs.addTab(self.trash, icon("trash"), "Trash")
         self.issues.count_changed.connect(self._issues_count)
         self.setCentralWidget(self.tabs)
 

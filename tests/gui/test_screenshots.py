@@ -92,6 +92,7 @@ def test_screenshots(
     _save(app.window, out, "activity")
     app.window.tabs.setCurrentWidget(app.window.folders)
     _save(app.window, out, "sync-folders")
+    _trash_view(qtbot, app, tmp_path, out)
     app.window.tabs.setCurrentWidget(app.window.browser)
 
     with qtbot.waitSignal(app.bridge.shares_ready, timeout=SIGNAL_TIMEOUT_MS):
@@ -129,7 +130,29 @@ def test_screenshots(
         "settings.png",
         "tray-menu.png",
         "admin-window.png",
+        "trash.png",
     } <= names
+
+
+def _trash_view(qtbot: QtBot, app: FileVaultApp, tmp_path: Path, out: Path) -> None:
+    """The Trash tab with a few files deleted from different folders, one selected."""
+    svc = app.bridge.service
+    assert svc is not None
+    old = tmp_path / "trash-demo"
+    (old / "Photos").mkdir(parents=True)
+    (old / "Photos" / "IMG_2041.jpg").write_bytes(b"j" * 1_830_000)
+    (old / "budget-2025-draft.xlsx").write_bytes(b"d" * 41_700)
+    svc.upload([old / "Photos" / "IMG_2041.jpg"], "Photos")
+    svc.upload([old / "budget-2025-draft.xlsx"], "Documents")
+    for path in ("Documents/budget-2025-draft.xlsx", "Photos/IMG_2041.jpg", "notes.txt"):
+        svc.remove(path)
+    with qtbot.waitSignal(app.bridge.trash_ready, timeout=SIGNAL_TIMEOUT_MS):
+        app.window.tabs.setCurrentWidget(app.window.trash)
+    view = app.window.trash
+    view.select("Photos/IMG_2041.jpg")
+    # The footer's count is laid out on the next pass of the event loop.
+    qtbot.waitUntil(lambda: view.summary.width() >= view.summary.sizeHint().width())
+    _save(app.window, out, "trash")
 
 
 def _admin_window(
