@@ -144,7 +144,9 @@ class SyncEngine:
         if cursor is None:
             cursor = self._full_listing(epoch)
             epoch = self.index.get_meta("epoch")
-        mirror = {e.file_id: e for e in self.index.remote()}
+        # What the mirror knew of the files a page touches, read for those files only: an
+        # idle poll (no changes) reads nothing, where loading the whole mirror cost O(files).
+        mirror: dict[str, RemoteEntry | None] = {}
         while True:
             try:
                 page = self.remote.changes(cursor)
@@ -154,12 +156,15 @@ class SyncEngine:
             if page.epoch != epoch:
                 self.index.reset_for_epoch()
                 return applied + 1 + self.refresh_remote()
+            unread = {c.file_id for c in page.changes} - mirror.keys()
+            if unread:
+                mirror.update(dict.fromkeys(unread))
+                mirror.update(self.index.remote_entries(unread))
             touched: dict[str, RemoteEntry | None] = {}
             for c in page.changes:
                 inside = self.root.rel(c.path) is not None
                 if c.op in _REMOVED or not inside:
-                    touched[c.file_id] = None
-                    mirror.pop(c.file_id, None)
+                    touched[c.file_id] = mirror[c.file_id] = None
                     continue
                 known = mirror.get(c.file_id)
                 entry = RemoteEntry(

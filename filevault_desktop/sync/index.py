@@ -28,6 +28,7 @@ from filevault_desktop.sync.gcpause import GcPause
 from filevault_desktop.sync.models import BaseEntry, Fingerprint, RemoteEntry
 
 SCHEMA_VERSION = 1
+_SQL_VARIABLES = 500  # ids per IN (...) query, well under SQLite's limit
 
 KnownHash = tuple[Fingerprint, str | None]  # a file's hash, and its fingerprint when hashed
 
@@ -184,6 +185,21 @@ class SyncIndex:
         with self._lock:
             rows = self._db.execute("SELECT * FROM remote ORDER BY path").fetchall()
         return [RemoteEntry(*row) for row in rows]
+
+    def remote_entries(self, file_ids: Iterable[str]) -> dict[str, RemoteEntry]:
+        """The mirrored entries of these files (those the mirror has)."""
+        wanted = list(file_ids)
+        out: dict[str, RemoteEntry] = {}
+        with self._lock:
+            for start in range(0, len(wanted), _SQL_VARIABLES):
+                chunk = wanted[start : start + _SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT * FROM remote WHERE file_id IN ({marks})",  # noqa: S608 - marks only
+                    chunk,
+                ).fetchall()
+                out.update((row[0], RemoteEntry(*row)) for row in rows)
+        return out
 
     def put_remote(self, entry: RemoteEntry) -> None:
         with self._write() as db:

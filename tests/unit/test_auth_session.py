@@ -96,3 +96,46 @@ def test_file_keyring_round_trip() -> None:
     store.clear()
     assert store.load() is None
     store.clear()  # clearing twice is fine
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self) -> Tokens | None:
+        self.loads += 1
+        return super().load()
+
+
+def test_the_store_is_read_at_most_every_few_seconds_and_others_changes_are_seen() -> None:
+    now = [0.0]
+    store = CountingStore()
+    session = AuthSession(FakeAuth(), store, clock=lambda: now[0])
+    session.sign_in("ann", "good")
+    for _ in range(50):  # a sync loop's requests
+        assert session.access_token() == "access-1"
+    assert store.loads == 1
+    # Another process refreshed the tokens: seen once the read is older than the limit.
+    store.tokens = Tokens("ann", "id", "access-other", "refresh", expires_at=5000.0)
+    now[0] = 5.0
+    assert session.access_token() == "access-1"
+    now[0] = 10.5
+    assert session.access_token() == "access-other"
+    # ... and another process's sign-out too.
+    store.tokens = None
+    now[0] = 21.0
+    with pytest.raises(AuthError):
+        session.access_token()
+
+
+def test_near_expiry_the_store_is_read_again_before_refreshing() -> None:
+    now = [0.0]
+    auth, store = FakeAuth(), CountingStore()
+    session = AuthSession(auth, store, clock=lambda: now[0])
+    session.sign_in("ann", "good")
+    assert session.access_token() == "access-1"
+    # Another process refreshed meanwhile; this one must not refresh again.
+    store.tokens = Tokens("ann", "id", "access-other", "refresh", expires_at=9000.0)
+    now[0] = 1000.0 - 60
+    assert session.access_token() == "access-other" and auth.refreshes == 0
