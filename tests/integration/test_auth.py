@@ -101,6 +101,8 @@ def test_token_refresh_and_logout(stack: RunningStack, tmp_path: Path) -> None:
     assert tokens is not None
     # Pretend the access token is about to expire: the session must refresh it.
     svc.session._store.save(type(tokens)(**{**tokens.__dict__, "expires_at": time.time() + 5}))
+    # A new process reads them (a running session rereads the store only every few seconds).
+    svc = client(stack, tmp_path)
     fresh = svc.access_token()
     assert _get_me(stack, fresh) == 200
     stored = svc.session.tokens()
