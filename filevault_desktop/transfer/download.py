@@ -4,7 +4,8 @@ The temporary file's name is derived from the file's id and version, and a small
 records which ranges are on disk, so an interrupted download (network, cancel, ``kill -9``)
 resumes where it stopped. Whatever goes wrong, the existing target is untouched until the
 complete, verified bytes replace it in one rename. A disk too small is found before the
-first byte by reserving the whole size (``posix_fallocate``) where the platform can.
+first byte from the free space the file system reports; one that fills up on the way is
+found at the write that fails.
 """
 
 from __future__ import annotations
@@ -285,19 +286,26 @@ class DownloadEngine(EngineBase):
 
     @staticmethod
     def _reserve(fd: int, remote: RemoteFile, target: Path) -> None:
+        """Refuses a download the disk has no room for, then sizes the file (sparse).
+
+        Not ``posix_fallocate``: ext4 turns every write into an allocated-but-unwritten
+        extent into an extent conversion, which made a 1 GiB download spend 4.4 s in
+        ``pwrite`` instead of 0.2 s. A disk filled by someone else meanwhile is still
+        found at the write that fails, and the original stays untouched."""
         if remote.size == 0:
             return
         try:
-            if hasattr(os, "posix_fallocate"):
-                os.posix_fallocate(fd, 0, remote.size)
-            else:  # pragma: no cover - macOS/Windows: found at the first write instead
-                os.ftruncate(fd, remote.size)
+            stats = os.statvfs(target.parent)
+        except (OSError, AttributeError):  # pragma: no cover - Windows: found at a write
+            stats = None
+        if stats is not None and stats.f_bavail * stats.f_frsize < remote.size:
+            raise NoSpaceError(_no_space(remote, target))
+        try:
+            os.ftruncate(fd, remote.size)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise NoSpaceError(_no_space(remote, target)) from exc
-            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
-                raise TransferError(f"cannot write {target}: {exc.strerror or exc}") from exc
-            os.ftruncate(fd, remote.size)
+            raise TransferError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
     def _bytes_of(self, state: _State) -> int:
         return sum(self._span(state, n)[1] for n in state.done)

@@ -206,8 +206,10 @@ class PartReader:
     """The body of one PUT: ``length`` bytes from ``offset``, streamed a chunk at a time.
 
     Each read takes its bytes from the shared bandwidth bucket, stops at once when ``stop`` is
-    set (so a cancelled PUT ends mid-body), counts progress, and hashes what it hands out: if
-    that hash differs from the one sent in the header, the file changed between the two reads.
+    set (so a cancelled PUT ends mid-body) and counts progress. It does not hash what it hands
+    out: the storage checks the body against the SHA-256 sent in the header and refuses a part
+    whose bytes changed between the two reads (a second client-side hash cost a core's worth
+    of SHA-256 per byte uploaded and caught nothing the storage does not).
     """
 
     def __init__(
@@ -228,7 +230,6 @@ class PartReader:
         self._bucket = bucket
         self._on_bytes = on_bytes
         self._chunk = chunk_size
-        self._digest = hashlib.sha256()
         self.sent = 0
 
     def __len__(self) -> int:
@@ -247,11 +248,7 @@ class PartReader:
         if self._bucket is not None and not self._bucket.consume(n, self._stop):
             raise Interrupted()
         data = self._source.pread(n, self._offset + self.sent)
-        self._digest.update(data)
         self.sent += n
         if self._on_bytes is not None:
             self._on_bytes(n)
         return data
-
-    def sha256_b64(self) -> str:
-        return base64.b64encode(self._digest.digest()).decode("ascii")

@@ -536,8 +536,9 @@ class UploadEngine(EngineBase):
                 raise Interrupted()
             src.check_unchanged()  # fail fast instead of sending a doomed part
             # The checksum header precedes the body, so the part is read twice: once to hash
-            # it, once to send it (again hashed, to catch a change between the two reads).
-            # Reading twice beats holding a part (up to hundreds of MiB) in memory.
+            # it, once to send it. Reading twice beats holding a part (up to hundreds of MiB)
+            # in memory; the storage refuses the part (BadDigest) if the bytes changed between
+            # the two reads, and the retry looks at the file again.
             sha256 = src.sha256_b64(offset, length, stop)
             url = session.urls.get(n)
             reader = PartReader(
@@ -560,8 +561,6 @@ class UploadEngine(EngineBase):
             if reader.sent != length:
                 meter.add(-reader.sent)
                 raise TransferError(f"part {n}: the sender sent {reader.sent} of {length} bytes")
-            if reader.sha256_b64() != sha256:
-                raise FileChangedError(src.path, "its bytes changed while being read")
             return DonePart(n, etag.strip('"'), sha256)
 
         retrying = self._retrying(f"part {n}", stop, _retryable)

@@ -213,10 +213,10 @@ def test_a_full_disk_is_found_before_the_first_byte(
     target = tmp_path / "a.bin"
     target.write_bytes(b"precious original")
 
-    def no_space(fd: int, offset: int, length: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "posix_fallocate", no_space, raising=False)
+    real = os.statvfs(tmp_path)
+    # One block short of the file's size (f_bavail is the fifth field).
+    almost_full = os.statvfs_result((*real[:4], len(DATA) // real.f_frsize - 1, *real[5:]))
+    monkeypatch.setattr(os, "statvfs", lambda path: almost_full)
     fetcher = Fetcher()
     events: list[object] = []
     with _engine(fetcher, on_event=events.append) as engine, pytest.raises(NoSpaceError) as e:
@@ -243,8 +243,7 @@ def test_a_disk_filling_up_midway_keeps_the_original(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_pwrite(fd, data, offset)
 
-    # Sparse reservation only (as on file systems without fallocate): the write finds it.
-    monkeypatch.setattr(os, "posix_fallocate", lambda fd, o, n: os.ftruncate(fd, n))
+    # The disk had room when the download started; the write that finds it full stops it.
     monkeypatch.setattr(os, "pwrite", filling)
     with _engine(Fetcher()) as engine, pytest.raises(NoSpaceError, match="disk is full"):
         engine.download(_remote(), target)

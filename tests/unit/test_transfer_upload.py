@@ -404,6 +404,34 @@ def test_part_urls_come_in_batches(
 # ----- the local file -----
 
 
+def test_bytes_changed_between_hash_and_send_are_refused_and_the_part_sent_again(
+    tmp_path: Path, server: FakeUploadServer, journal: UploadJournal, clock: ManualClock
+) -> None:
+    """The part is hashed, then read again to send: bytes rewritten in between (same size,
+    the modification time put back, so no stat shows it) never end up stored under the old
+    checksum; the storage refuses the part and the retry sends a consistent one. One worker,
+    so no other part looks at the file while it is being rewritten."""
+    engine = UploadEngine(server, server, journal, workers=1, clock=clock)
+    path, data = write(tmp_path, "r.bin", 6 * PART)
+    before = path.stat()
+    edited: list[int] = []
+
+    def rewrite(record: PutRecord) -> None:
+        if record.part_number == 2 and not edited:
+            edited.append(1)
+            with path.open("r+b") as f:
+                f.seek(PART)
+                f.write(b"x" * PART)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    server.before_put = rewrite
+    with engine:
+        engine.upload_file(path, "r.bin")
+    stored = server.files["r.bin"]
+    assert stored == data[:PART] + b"x" * PART + data[2 * PART :]
+    assert [p.part_number for p in server.puts].count(2) == 2
+
+
 def test_file_changed_mid_upload_is_never_completed(
     tmp_path: Path,
     server: FakeUploadServer,
