@@ -47,8 +47,8 @@ class ApiRequest:
             return True
         raise ValidationFailed(f"the {naming.ACCELERATE_HEADER} header must be 1 or 0")
 
-    def json_body(self, model: type[M]) -> M:
-        if len(self.body) > MAX_BODY_BYTES:
+    def json_body(self, model: type[M], *, limit: int = MAX_BODY_BYTES) -> M:
+        if len(self.body) > limit:
             raise PayloadTooLarge("request body too large")
         if not self.body.strip():
             raw: Any = {}

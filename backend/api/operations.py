@@ -21,6 +21,7 @@ from backend.logic import (
 )
 from backend.logic.context import Services
 from backend.logic.inputs import (
+    INLINE_BATCH_BYTES,
     AckNotifications,
     CompleteBatch,
     CompleteBatchItem,
@@ -31,12 +32,16 @@ from backend.logic.inputs import (
     EmptyTrash,
     InitiateBatch,
     InitiateUpload,
+    InlineBatch,
+    InlineFile,
     MoveFile,
     PartNumbers,
     RestoreFromTrash,
 )
 
 Operation = Callable[[Services, ApiRequest], ApiResponse]
+# base64 grows the bytes by a third; paths and checksums need the rest.
+INLINE_BODY_BYTES = INLINE_BATCH_BYTES * 4 // 3 + 512 * 1024
 _ID = re.compile(r"^[a-z]_[0-9a-f]{24}$")
 _VERSION = re.compile(r"^v[0-9a-f]{21}$")
 
@@ -89,6 +94,13 @@ def complete_upload_batch(svc: Services, req: ApiRequest) -> ApiResponse:
             rest = CompleteUpload(parts=parsed.parts, sha256=parsed.sha256)
             items.append(upload_batches.CompleteItem(parsed.upload_id, rest))
     results = upload_batches.complete_batch(svc, req.caller(), items)
+    return ApiResponse(200, views.batch_view(results, "file", views.file_view))
+
+
+def upload_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(InlineBatch, limit=INLINE_BODY_BYTES)
+    items = [parse_item(InlineFile, raw) for raw in body.files]
+    results = upload_batches.upload_inline(svc, req.caller(), items)
     return ApiResponse(200, views.batch_view(results, "file", views.file_view))
 
 

@@ -33,6 +33,8 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("DELETE", "/uploads/{upload_id}", "uploads", "abort_upload"),
     Route("POST", "/upload-batches", "uploads", "initiate_upload_batch"),
     Route("POST", "/upload-batches/complete", "uploads", "complete_upload_batch"),
+    # Small files with their bytes in the request: one call records them.
+    Route("POST", "/upload-batches/inline", "uploads", "upload_inline_batch"),
     Route("GET", "/files", "files", "list_files"),
     Route("GET", "/files/{file_id}", "files", "get_file"),
     Route("PATCH", "/files/{file_id}", "files", "move_file"),

@@ -103,6 +103,17 @@ class BlobStore:
             ExpiresIn=ttl_s,
         )
 
+    def put_bytes(self, key: str, data: bytes, *, sha256_b64: str, content_type: str) -> str:
+        """Stores ``data`` (S3 checks it against ``sha256_b64``); its ETag."""
+        out = self._s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ChecksumSHA256=sha256_b64,
+        )
+        return str(out["ETag"]).strip('"')
+
     def create_multipart(self, key: str, content_type: str) -> str:
         out = self._s3.create_multipart_upload(
             Bucket=self.bucket, Key=key, ContentType=content_type

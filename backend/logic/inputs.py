@@ -63,6 +63,24 @@ class InitiateBatch(Body):
     files: Annotated[list[Any], Field(min_length=1, max_length=100)]
 
 
+INLINE_BATCH_BYTES = 2 * 1024**2
+"""Content bytes one inline batch may carry. base64 in JSON makes the body at most ~3.2 MiB,
+and ~4.3 MiB even if API Gateway base64-encodes the body again for Lambda: inside Lambda's
+6 MB request payload."""
+INLINE_FILE_MAX = 1024**2
+
+
+class InlineBatch(Body):
+    # Items are validated one by one (a bad name fails that item, not the batch).
+    files: Annotated[list[Any], Field(min_length=1, max_length=100)]
+
+
+class InlineFile(InitiateUpload):
+    # Hex SHA-256 of ``content``: checked against the bytes received before anything is stored.
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    content: Annotated[str, Field(max_length=(INLINE_FILE_MAX + 2) // 3 * 4)]
+
+
 class DownloadBatch(Body):
     file_ids: Annotated[
         list[Annotated[str, Field(pattern=r"^f_[0-9a-f]{24}$")]],

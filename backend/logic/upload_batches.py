@@ -1,13 +1,18 @@
-"""Uploads of many small files in one round trip each way: initiate and complete in batches.
+"""Uploads of many small files: in batches of pre-signed PUTs, or with their bytes inline.
 
 One request starts up to 100 single-PUT uploads (one quota read, one batched existence check,
 batched session writes) and one request completes them (a handful of transactions instead of
-one per file). Each item succeeds or fails on its own; an item's error is the error the
-one-file operation would have answered.
+one per file). Or one request carries the files' bytes (up to ``INLINE_BATCH_BYTES``) and
+records them at once: no session, no URL, no second request, no HEAD per file. Each item
+succeeds or fails on its own; an item's error is the error the one-file operation would have
+answered.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +24,13 @@ from backend.data.metadata import Mutation
 from backend.data.records import FileRecord, Profile, UploadRecord, UploadStatus
 from backend.errors import ApiError, BadRequest, Conflict, NotFound, QuotaExceeded
 from backend.logic.context import Caller, Services
-from backend.logic.inputs import CompleteUpload, InitiateUpload
+from backend.logic.inputs import (
+    INLINE_BATCH_BYTES,
+    INLINE_FILE_MAX,
+    CompleteUpload,
+    InitiateUpload,
+    InlineFile,
+)
 from backend.logic.uploads import (
     UploadTicket,
     already_completed,
@@ -35,6 +46,8 @@ MAX_BATCH = 100
 # A file's version takes five transaction items (file, path, version, session, change) and
 # the profile one more: 19 files fill a transaction within DynamoDB's 100-item limit.
 FILES_PER_TRANSACTION = 19
+# An inline file has no session record: four items a file, 24 files a transaction.
+INLINE_FILES_PER_TRANSACTION = 24
 # S3 checks of a batch's objects run side by side: they are round trips, not work.
 _S3_CONCURRENCY = 8
 
@@ -123,16 +136,31 @@ def complete_batch(
             out[index] = etag
         else:
             ready.append((index, upload, etag, body.sha256))
-    for start in range(0, len(ready), FILES_PER_TRANSACTION):
-        for index, result in _commit_group(
-            svc, caller, ready[start : start + FILES_PER_TRANSACTION]
-        ):
-            out[index] = result
+    _commit_all(svc, caller, ready, out, with_session=True)
     return [r if r is not None else ApiError("not processed") for r in out]
 
 
+def _commit_all(
+    svc: Services,
+    caller: Caller,
+    ready: list[tuple[int, UploadRecord, str, str | None]],
+    out: list[FileRecord | ApiError | None],
+    *,
+    with_session: bool,
+) -> None:
+    size = FILES_PER_TRANSACTION if with_session else INLINE_FILES_PER_TRANSACTION
+    for start in range(0, len(ready), size):
+        group = ready[start : start + size]
+        for index, result in _commit_group(svc, caller, group, with_session=with_session):
+            out[index] = result
+
+
 def _commit_group(
-    svc: Services, caller: Caller, group: list[tuple[int, UploadRecord, str, str | None]]
+    svc: Services,
+    caller: Caller,
+    group: list[tuple[int, UploadRecord, str, str | None]],
+    *,
+    with_session: bool,
 ) -> list[tuple[int, FileRecord | ApiError]]:
     """Commits the group in one transaction; if any file in it conflicts (or the quota would
     overflow), commits them one by one so only the files at fault fail."""
@@ -154,6 +182,7 @@ def _commit_group(
                 now,
                 current.get(keys.file(user, upload.file_id)),
                 read_current=False,
+                with_session=with_session,
             )
             records.append(record)
             combined.items.extend(one.items)
@@ -170,17 +199,26 @@ def _commit_group(
         else:
             return [(index, record) for (index, *_), record in zip(group, records, strict=True)]
     return [
-        (index, _commit_one(svc, caller, upload, etag, sha)) for index, upload, etag, sha in group
+        (index, _commit_one(svc, caller, upload, etag, sha, with_session=with_session))
+        for index, upload, etag, sha in group
     ]
 
 
 def _commit_one(
-    svc: Services, caller: Caller, upload: UploadRecord, etag: str, sha256: str | None
+    svc: Services,
+    caller: Caller,
+    upload: UploadRecord,
+    etag: str,
+    sha256: str | None,
+    *,
+    with_session: bool,
 ) -> FileRecord | ApiError:
     single: list[FileRecord] = []
 
     def build(profile: Profile) -> Mutation:
-        record, mutation = version_mutation(svc, caller, upload, etag, sha256, svc.now_ms())
+        record, mutation = version_mutation(
+            svc, caller, upload, etag, sha256, svc.now_ms(), with_session=with_session
+        )
         single[:] = [record]
         return mutation
 
@@ -192,6 +230,89 @@ def _commit_one(
     except ApiError as exc:
         return exc
     return single[0]
+
+
+def upload_inline(
+    svc: Services, caller: Caller, items: list[InlineFile | ApiError]
+) -> list[FileRecord | ApiError]:
+    """Records small files whose bytes came with the request, each on its own: checked
+    (size, SHA-256, name, quota, expected version), stored in S3, then committed a few
+    transactions for the lot."""
+    store, user = svc.store, caller.user_id
+    valid = [item for item in items if isinstance(item, InlineFile)]
+    if sum(item.size for item in valid) > INLINE_BATCH_BYTES:
+        raise BadRequest(
+            f"an inline batch carries at most {INLINE_BATCH_BYTES} bytes; send fewer files",
+            code="batch_too_large",
+        )
+    profile = store.profile(user)
+    existing = store.get_many(FileRecord, [keys.path(user, item.path) for item in valid])
+    now = svc.now_ms()
+    out: list[FileRecord | ApiError | None] = [None] * len(items)
+    seen: set[str] = set()
+    reserved = 0
+    accepted: list[tuple[int, UploadRecord, bytes, str]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, ApiError):
+            out[index] = item
+            continue
+        try:
+            data = _inline_bytes(item, svc.config.single_put_max)
+            if item.path in seen:
+                raise BadRequest(f"'{item.path}' appears twice in the batch", code="duplicate")
+            check_quota(_with_used(profile, reserved), item.size)
+            upload = new_upload(svc, caller, item, existing.get(keys.path(user, item.path)), now)
+        except ApiError as exc:
+            out[index] = exc
+            continue
+        seen.add(item.path)
+        reserved += item.size
+        accepted.append((index, upload, data, item.sha256))
+
+    def store_bytes(entry: tuple[int, UploadRecord, bytes, str]) -> str | ApiError:
+        _, upload, data, sha256 = entry
+        checksum = base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+        return _outcome(
+            lambda: svc.uploads.put_bytes(
+                upload.blob_key, data, sha256_b64=checksum, content_type=upload.content_type
+            )
+        )
+
+    with ThreadPoolExecutor(_S3_CONCURRENCY) as pool:
+        etags = list(pool.map(store_bytes, accepted))
+    ready: list[tuple[int, UploadRecord, str, str | None]] = []
+    for (index, upload, _, sha256), etag in zip(accepted, etags, strict=True):
+        if isinstance(etag, ApiError):
+            out[index] = etag
+        else:
+            ready.append((index, upload, etag, sha256))
+    _commit_all(svc, caller, ready, out, with_session=False)
+    return [r if r is not None else ApiError("not processed") for r in out]
+
+
+def _inline_bytes(item: InlineFile, single_put_max: int) -> bytes:
+    if item.size > min(INLINE_FILE_MAX, single_put_max):
+        raise BadRequest(
+            f"'{item.path}' is too large to send inline; upload it on its own",
+            code="too_large_for_batch",
+        )
+    try:
+        data = base64.b64decode(item.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(
+            f"the content of '{item.path}' is not valid base64", code="invalid_content"
+        ) from None
+    if len(data) != item.size:
+        raise BadRequest(
+            f"'{item.path}' declared {item.size} bytes but {len(data)} were sent",
+            code="size_mismatch",
+        )
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        raise BadRequest(
+            f"the SHA-256 of '{item.path}' differs from the bytes that were sent; send it again",
+            code="checksum_mismatch",
+        )
+    return data
 
 
 def _outcome(call: Callable[[], T]) -> T | ApiError:

@@ -270,9 +270,11 @@ def version_mutation(
     current: FileRecord | None = None,
     *,
     read_current: bool = True,
+    with_session: bool = True,
 ) -> tuple[FileRecord, Mutation]:
     """The writes that make ``upload`` the file's current version, conditional on the state
-    the upload was started from (so a concurrent writer makes the transaction fail)."""
+    the upload was started from (so a concurrent writer makes the transaction fail).
+    ``with_session``: mark the session record completed (an inline upload has none)."""
     store, user = svc.store, caller.user_id
     if read_current:
         current = store.file(user, upload.file_id)
@@ -312,14 +314,17 @@ def version_mutation(
         store.put(keys.file(user, upload.file_id), record, condition=file_cond, values=file_vals),
         store.put(keys.path(user, upload.path), record, condition=path_cond, values=path_vals),
         store.put(keys.version(user, upload.file_id, upload.version_id), version),
-        store.put(
-            keys.upload(user, upload.upload_id),
-            upload,
-            status=UploadStatus.COMPLETED.value,
-            result_version=upload.version_id,
-            ttl=upload.expires_at // 1000,
-        ),
     ]
+    if with_session:
+        items.append(
+            store.put(
+                keys.upload(user, upload.upload_id),
+                upload,
+                status=UploadStatus.COMPLETED.value,
+                result_version=upload.version_id,
+                ttl=upload.expires_at // 1000,
+            )
+        )
     message = f"'{upload.path}' was changed by someone else while this upload ran"
     change = ChangeRecord(
         0,

@@ -196,6 +196,15 @@ class ApiClient:
             for item in data["items"]
         ]
 
+    def upload_inline_batch(self, files: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        """Uploads small files with their bytes in the request (``path``, ``size``,
+        ``sha256``, ``content`` base64, ``content_type``?, ``expected_version``? each)."""
+        data = self._json("POST", "/upload-batches/inline", json={"files": files})
+        return [
+            RemoteFile.from_json(item["file"]) if "file" in item else _item_error(item)
+            for item in data["items"]
+        ]
+
     def abort_upload(self, upload_id: str) -> None:
         self.request("DELETE", f"/uploads/{quote(upload_id)}")
 

@@ -56,6 +56,8 @@ class UploadApi(Protocol):
         self, uploads: list[dict[str, Any]]
     ) -> list[RemoteFile | ApiError]: ...
 
+    def upload_inline_batch(self, files: list[dict[str, Any]]) -> list[RemoteFile | ApiError]: ...
+
 
 class Readable(Protocol):
     """A body to send: ``read(n)`` returns at most ``n`` bytes, ``b""`` at the end."""

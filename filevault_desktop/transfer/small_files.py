@@ -1,9 +1,12 @@
-"""Many small files: one API round trip to start a batch, one to finish it, PUTs in parallel.
+"""Many small files: their bytes sent inline with the API call that records them.
 
-For files of a few KiB the API round trips, not the bytes, are the cost: uploading them one by
-one spends two calls per file. Here up to ``BATCH`` files share one initiate and one complete
-call. Each file is still read once, checksummed (the storage verifies the SHA-256 it is sent),
-checked for changes after it was sent, and succeeds or fails on its own.
+For files of a few KiB the round trips, not the bytes, are the cost: uploading them one by
+one spends two API calls and a PUT per file. Here up to ``BATCH`` files (at most
+``INLINE_BATCH_BYTES`` of content) go in one request that stores and records them: one round
+trip for the lot. Against a backend without that route (an older deployment answers 404), up
+to ``BATCH`` files share one initiate and one complete call and are PUT in parallel. Either
+way each file is read once, checksummed (the server verifies the SHA-256 against the bytes it
+got), checked for changes after it was read, and succeeds or fails on its own.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
-from filevault_desktop.errors import ApiError, FileVaultError, NetworkError
+from filevault_desktop.errors import ApiError, FileVaultError, NetworkError, NotFoundError
 from filevault_desktop.transfer.bandwidth import TokenBucket
 from filevault_desktop.transfer.errors import PartUploadError, TransferCancelled, failure_reason
 from filevault_desktop.transfer.events import (
@@ -44,6 +47,8 @@ BATCHES_IN_FLIGHT = 2
 COMPLETE_GROUP = 19
 SMALL_FILE_MAX = 1024 * 1024
 """Files up to this size go in batches (read whole into memory: at most BATCH of them)."""
+INLINE_BATCH_BYTES = 2 * 1024 * 1024
+"""Content bytes per inline request: the API's limit (Lambda's payload limit, with base64)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class SmallFileBatches:
         self._wait = wait
         self._bucket = bucket
         self._emit = emit
+        self._inline = True  # until the backend answers that it has no inline route
 
     def upload(
         self,
@@ -146,7 +152,7 @@ class SmallFileBatches:
                 else:
                     items.append(item)
             if items:
-                self._send(items, out, alone, cancel)
+                self._send_inline(items, out, alone, cancel)
         finally:
             for item in items:
                 item.src.close()
@@ -164,11 +170,61 @@ class SmallFileBatches:
                 src.close()
                 return None
             data = src.pread(src.identity.size, 0)
+            src.check_unchanged()  # a write during the read would have torn it
         except BaseException:
             src.close()
             raise
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
         return _Item(index, spec, src, data, digest, uuid.uuid4().hex)
+
+    def _send_inline(
+        self,
+        items: list[_Item],
+        out: list[Outcome | None],
+        alone: list[tuple[int, SmallUpload]],
+        cancel: threading.Event,
+    ) -> None:
+        """Each group of files (at most INLINE_BATCH_BYTES) in one request that stores and
+        records them."""
+        for group in _by_bytes(items, INLINE_BATCH_BYTES):
+            if not self._inline:
+                self._send(group, out, alone, cancel)
+                continue
+            if cancel.is_set():
+                for item in group:
+                    self._fail(
+                        item, TransferCancelled(str(item.spec.local_path), aborted=True), out
+                    )
+                continue
+            bucket = self._bucket()
+            if bucket is not None and not bucket.consume(sum(len(i.data) for i in group), cancel):
+                for item in group:
+                    self._fail(
+                        item, TransferCancelled(str(item.spec.local_path), aborted=True), out
+                    )
+                continue
+            began = self._clock.monotonic()
+            try:
+                answers = self._api.upload_inline_batch([_inline_body(i) for i in group])
+            except NotFoundError:
+                log.info("the server has no inline uploads; using pre-signed batches")
+                self._inline = False
+                self._send(group, out, alone, cancel)
+                continue
+            except FileVaultError as exc:
+                for item in group:
+                    self._fail(item, exc, out)
+                continue
+            elapsed = self._clock.monotonic() - began
+            for item, answer in zip(group, answers, strict=True):
+                if isinstance(answer, ApiError) and answer.code == "too_large_for_batch":
+                    alone.append((item.index, item.spec))
+                elif isinstance(answer, ApiError):
+                    self._fail(item, answer, out)
+                else:
+                    out[item.index] = answer
+                    self._started(item)
+                    self._finished(item, answer, elapsed)
 
     def _send(
         self,
@@ -198,16 +254,7 @@ class SmallFileBatches:
                 continue
             item.ticket = answer
             started.append(item)
-            self._emit(
-                TransferStarted(
-                    item.transfer_id,
-                    Direction.UPLOAD,
-                    str(item.spec.local_path),
-                    item.spec.remote_path,
-                    len(item.data),
-                    0,
-                )
-            )
+            self._started(item)
         began = self._clock.monotonic()
         # Files are completed in groups as their PUTs finish, not all at once at the end: each
         # PUT starts the server's processing workflow, which waits (retrying) until the file is
@@ -247,18 +294,33 @@ class SmallFileBatches:
                 self._fail(item, result, out)
                 continue
             out[item.index] = result
-            self._emit(
-                TransferFinished(
-                    item.transfer_id,
-                    Direction.UPLOAD,
-                    str(item.spec.local_path),
-                    item.spec.remote_path,
-                    len(item.data),
-                    result.file_id,
-                    result.version_id,
-                    elapsed,
-                )
+            self._finished(item, result, elapsed)
+
+    def _started(self, item: _Item) -> None:
+        self._emit(
+            TransferStarted(
+                item.transfer_id,
+                Direction.UPLOAD,
+                str(item.spec.local_path),
+                item.spec.remote_path,
+                len(item.data),
+                0,
             )
+        )
+
+    def _finished(self, item: _Item, result: RemoteFile, elapsed: float) -> None:
+        self._emit(
+            TransferFinished(
+                item.transfer_id,
+                Direction.UPLOAD,
+                str(item.spec.local_path),
+                item.spec.remote_path,
+                len(item.data),
+                result.file_id,
+                result.version_id,
+                elapsed,
+            )
+        )
 
     def _put(self, item: _Item, cancel: threading.Event) -> FileVaultError | None:
         """Sends the bytes (retrying what is worth retrying); the error, or None when sent and
@@ -318,6 +380,32 @@ class SmallFileBatches:
                 False,
             )
         )
+
+
+def _by_bytes(items: list[_Item], limit: int) -> list[list[_Item]]:
+    """Consecutive groups whose bytes add up to at most ``limit`` (a larger file alone)."""
+    groups: list[list[_Item]] = []
+    size = 0
+    for item in items:
+        if not groups or size + len(item.data) > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += len(item.data)
+    return groups
+
+
+def _inline_body(item: _Item) -> dict[str, object]:
+    body: dict[str, object] = {
+        "path": item.spec.remote_path,
+        "size": len(item.data),
+        "content_type": item.spec.content_type,
+        "sha256": base64.b64decode(item.sha256_b64).hex(),
+        "content": base64.b64encode(item.data).decode("ascii"),
+    }
+    if item.spec.expected_version is not UNSET:
+        body["expected_version"] = item.spec.expected_version
+    return body
 
 
 def _transient(exc: BaseException) -> bool:

@@ -122,6 +122,8 @@ class FakeUploadServer:
         self.calls: list[tuple[str, Any]] = []
         self.puts: list[PutRecord] = []
         self.before_put: Callable[[PutRecord], None] | None = None
+        # False: answers the inline route as a backend without it does (404).
+        self.inline_supported = True
         self.active = 0
         self.max_active = 0
 
@@ -284,6 +286,40 @@ class FakeUploadServer:
                 )
             except ApiError as exc:
                 out.append(exc)
+        return out
+
+    def upload_inline_batch(self, files: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        """As the API: each item's size and SHA-256 checked against its bytes, then stored."""
+        with self._lock:
+            self.calls.append(("upload_inline_batch", len(files)))
+        if not self.inline_supported:
+            raise NotFoundError(404, "not_found", "no such route")
+        out: list[RemoteFile | ApiError] = []
+        for f in files:
+            data = base64.b64decode(f["content"])
+            if f["size"] > self.single_put_max:
+                out.append(ApiError(400, "too_large_for_batch", "upload it on its own"))
+            elif len(data) != f["size"]:
+                out.append(ApiError(400, "size_mismatch", "size differs from the declared one"))
+            elif hashlib.sha256(data).hexdigest() != f["sha256"]:
+                out.append(ApiError(400, "checksum_mismatch", "the file's SHA-256 differs"))
+            else:
+                expected = {k: f[k] for k in ("expected_version",) if k in f}
+                try:
+                    ticket = self.initiate_upload(
+                        f["path"],
+                        f["size"],
+                        f.get("content_type", "application/octet-stream"),
+                        **expected,
+                    )
+                    with self._lock:
+                        up = self.uploads[ticket.upload_id]
+                        up.parts[1] = _Part(
+                            data, hashlib.md5(data, usedforsecurity=False).hexdigest(), None
+                        )
+                    out.append(self.complete_upload(ticket.upload_id, sha256=f["sha256"]))
+                except ApiError as exc:
+                    out.append(exc)
         return out
 
     def complete_upload_batch(self, uploads: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:

@@ -6,7 +6,9 @@ validated with openapi-core, so a view whose JSON shape drifts from the spec fai
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -322,6 +324,23 @@ def test_full_session_conforms_to_spec(
         "POST", "/download-batches", 200, json_body={"file_ids": [done[0]["file"]["file_id"]]}
     )["items"]
     assert requests.get(urls[0]["download"]["url"], timeout=30).content == b"abc"
+    inline = api.call(
+        "POST",
+        "/upload-batches/inline",
+        200,
+        json_body={
+            "files": [
+                {
+                    "path": "batch/inline.txt",
+                    "size": 3,
+                    "sha256": hashlib.sha256(b"xyz").hexdigest(),
+                    "content": base64.b64encode(b"xyz").decode("ascii"),
+                },
+                {"path": "batch/bad.txt", "size": 3, "sha256": "0" * 64, "content": "eHl6"},
+            ]
+        },
+    )["items"]
+    assert inline[0]["file"]["size"] == 3 and inline[1]["error"]["code"] == "checksum_mismatch"
 
     # --- administration (an admin's token): list, set a quota, disable, enable
     admin_svc, _, _ = make_user(admin=True)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from filevault_desktop.api.models import RemoteFile, UploadTicket
-from filevault_desktop.errors import ApiError, ConflictError, QuotaError
+from filevault_desktop.errors import ApiError, ConflictError, NotFoundError, QuotaError
 from filevault_desktop.service import FileVaultService
 from filevault_desktop.transfer import (
     FileChangedError,
@@ -56,6 +56,7 @@ class SpyApi:
     def __init__(self, svc: FileVaultService) -> None:
         self.api = svc.api
         self.calls: list[tuple[str, Any]] = []
+        self.inline = True
 
     def initiate_upload(
         self,
@@ -88,6 +89,12 @@ class SpyApi:
     def complete_upload_batch(self, uploads: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
         self.calls.append(("complete_upload_batch", len(uploads)))
         return self.api.complete_upload_batch(uploads)
+
+    def upload_inline_batch(self, files: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
+        self.calls.append(("upload_inline_batch", len(files)))
+        if not self.inline:  # as a backend without the route answers
+            raise NotFoundError(404, "not_found", "no such route")
+        return self.api.upload_inline_batch(files)
 
     def abort_upload(self, upload_id: str) -> None:
         self.calls.append(("abort_upload", upload_id))
@@ -319,7 +326,8 @@ def test_resume_after_kill_9(make_user, stack: RunningStack, tmp_path: Path) -> 
     journal.close()
 
 
-def test_small_files_go_in_batches(make_user, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "presigned"])
+def test_small_files_go_in_batches(make_user, tmp_path: Path, inline: bool) -> None:  # type: ignore[no-untyped-def]
     from filevault_desktop.transfer.small_files import SmallUpload
 
     svc, _, _ = make_user()
@@ -335,17 +343,22 @@ def test_small_files_go_in_batches(make_user, tmp_path: Path) -> None:  # type: 
     taken, _ = _file(folder, "taken.txt", 10)
     specs.append(SmallUpload(taken, "batch/taken.txt", expected_version=None, root=folder))
     spy = SpyApi(svc)
+    spy.inline = inline
     journal = UploadJournal(tmp_path / "j.sqlite3")
     with UploadEngine(spy, RequestsPartSender(pool_size=8), journal, workers=8) as engine:
         results = engine.upload_small_files(specs)
     journal.close()
     assert isinstance(results[-1], ConflictError)
     assert all(not isinstance(r, Exception) for r in results[:-1]), results
-    # Two batches in flight: their calls may interleave.
-    assert sorted(n for c, n in spy.calls if c == "initiate_upload_batch") == [31, 100]
-    # Completed 19 at a time as the PUTs finish: 100 = 5 x 19 + 5, 30 = 19 + 11.
-    completes = sorted(n for c, n in spy.calls if c == "complete_upload_batch")
-    assert completes == sorted([19] * 5 + [5] + [19, 11])
+    if inline:
+        # Two batches in flight: their calls may interleave. Bytes in the call: no PUT.
+        assert sorted(n for c, n in spy.calls if c == "upload_inline_batch") == [31, 100]
+        assert not any(c == "initiate_upload_batch" for c, _ in spy.calls)
+    else:
+        assert sorted(n for c, n in spy.calls if c == "initiate_upload_batch") == [31, 100]
+        # Completed 19 at a time as the PUTs finish: 100 = 5 x 19 + 5, 30 = 19 + 11.
+        completes = sorted(n for c, n in spy.calls if c == "complete_upload_batch")
+        assert completes == sorted([19] * 5 + [5] + [19, 11])
     listed = {f.path: f for f in svc.api.list_files("batch/")}
     assert len(listed) == 132
     some = specs[7]

@@ -25,6 +25,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "complete_upload": inputs.CompleteUpload,
     "initiate_upload_batch": inputs.InitiateBatch,
     "complete_upload_batch": inputs.CompleteBatch,
+    "upload_inline_batch": inputs.InlineBatch,
     "download_batch": inputs.DownloadBatch,
     "move_file": inputs.MoveFile,
     "restore_from_trash": inputs.RestoreFromTrash,

@@ -29,7 +29,16 @@ from filevault_desktop.transfer.testing import FakeUploadServer, ManualClock, Pu
 
 @pytest.fixture
 def server() -> FakeUploadServer:
-    return FakeUploadServer(part_size=1024, single_put_max=4096, clock=ManualClock())
+    """A backend without the inline route (an older deployment): pre-signed batches."""
+    fake = FakeUploadServer(part_size=1024, single_put_max=4096, clock=ManualClock())
+    fake.inline_supported = False
+    return fake
+
+
+@pytest.fixture
+def inline_server(server: FakeUploadServer) -> FakeUploadServer:
+    server.inline_supported = True
+    return server
 
 
 @pytest.fixture
@@ -67,6 +76,9 @@ def test_many_files_take_one_initiate_per_hundred_and_complete_as_they_are_sent(
     results = engine.upload_small_files(specs)
     assert all(isinstance(r, RemoteFile) for r in results)
     assert [r.path for r in results if isinstance(r, RemoteFile)] == [s.remote_path for s in specs]
+    # The engine asked for the inline route, found none, and stopped asking (two batches
+    # are in flight, so both may have asked once).
+    assert 1 <= len(server.calls_named("upload_inline_batch")) <= 2
     assert sorted(server.calls_named("initiate_upload_batch")) == [50, 100, 100]
     # Completed in groups of 19 as the PUTs finish (100 = 5 x 19 + 5, 50 = 2 x 19 + 12).
     assert sorted(server.calls_named("complete_upload_batch")) == sorted(
@@ -166,3 +178,83 @@ def test_cancel_before_start_sends_nothing(
     results = engine.upload_small_files(_files(tmp_path / "src", 3), cancel)
     assert all(isinstance(r, FileVaultError) for r in results)
     assert server.puts == []
+
+
+# ----- inline: the bytes go with the call that records them -----
+
+
+def test_inline_many_files_take_one_call_per_hundred_and_no_put(
+    tmp_path: Path,
+    inline_server: FakeUploadServer,
+    engine: UploadEngine,
+    events: list[TransferEvent],
+) -> None:
+    server = inline_server
+    specs = _files(tmp_path / "src", 250)
+    results = engine.upload_small_files(specs)
+    assert [r.path for r in results if isinstance(r, RemoteFile)] == [s.remote_path for s in specs]
+    assert sorted(server.calls_named("upload_inline_batch")) == [50, 100, 100]
+    assert server.puts == [] and not server.calls_named("initiate_upload_batch")
+    for spec, result in zip(specs, results, strict=True):
+        data = spec.local_path.read_bytes()
+        assert server.files[spec.remote_path] == data
+        assert isinstance(result, RemoteFile)
+        assert result.sha256 == hashlib.sha256(data).hexdigest()
+    started = [e for e in events if isinstance(e, TransferStarted)]
+    finished = [e for e in events if isinstance(e, TransferFinished)]
+    assert len(started) == len(finished) == 250
+
+
+def test_inline_requests_carry_at_most_two_mib_of_content(
+    tmp_path: Path, inline_server: FakeUploadServer
+) -> None:
+    server = inline_server
+    server.single_put_max = 1024 * 1024
+    journal = UploadJournal(tmp_path / "journal.sqlite3")
+    with UploadEngine(server, server, journal, workers=4, clock=server.clock) as engine:
+        # 30 files of 100,000 bytes: 20 fit in 2 MiB (2,000,000 bytes), then the other 10.
+        results = engine.upload_small_files(_files(tmp_path / "src", 30, size=100_000))
+    journal.close()
+    assert all(isinstance(r, RemoteFile) for r in results)
+    assert server.calls_named("upload_inline_batch") == [20, 10]
+
+
+def test_inline_files_fail_on_their_own(
+    tmp_path: Path, inline_server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    server = inline_server
+    src = tmp_path / "src"
+    specs = _files(src, 2)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for upload")
+    (src / "link.txt").symlink_to(outside)
+    bigger = src / "bigger.bin"  # above the server's single PUT: goes alone, as multipart
+    bigger.write_bytes(os.urandom(10_000))
+    engine.upload_small_files([SmallUpload(specs[0].local_path, "small/taken.bin")])
+    specs += [
+        SmallUpload(src / "link.txt", "small/link.txt", root=src),
+        SmallUpload(bigger, "small/bigger.bin", root=src),
+        SmallUpload(specs[1].local_path, "small/taken.bin", expected_version=None, root=src),
+    ]
+    results = engine.upload_small_files(specs)
+    assert [type(r) for r in results] == [
+        RemoteFile,
+        RemoteFile,
+        SymlinkRefusedError,
+        RemoteFile,
+        ConflictError,
+    ]
+    assert server.files["small/bigger.bin"] == bigger.read_bytes()
+    assert server.files["small/taken.bin"] == specs[0].local_path.read_bytes()
+
+
+def test_inline_cancel_before_start_sends_nothing(
+    tmp_path: Path, inline_server: FakeUploadServer, engine: UploadEngine
+) -> None:
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    results = engine.upload_small_files(_files(tmp_path / "src", 3), cancel)
+    assert all(isinstance(r, FileVaultError) for r in results)
+    assert inline_server.files == {}

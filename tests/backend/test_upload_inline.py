@@ -1,0 +1,153 @@
+"""Small files with their bytes in the request: checked, stored and recorded in one call."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from backend.data import keys
+from backend.data.records import Profile
+from tests.backend.conftest import Api, upload_file
+
+
+def _item(path: str, data: bytes, **extra: Any) -> dict[str, Any]:
+    return {
+        "path": path,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content": base64.b64encode(data).decode("ascii"),
+        **extra,
+    }
+
+
+def _inline(api: Api, files: list[Any]) -> list[dict[str, Any]]:
+    status, out, _ = api.call("POST", "/upload-batches/inline", {"files": files})
+    assert status == 200, out
+    return list(out["items"])
+
+
+def _stored(api: Api, file: dict[str, Any]) -> bytes:
+    blob = keys.blob_key(api.claims["sub"], file["file_id"], file["version_id"])
+    s3 = api.services.uploads._s3
+    body: bytes = s3.get_object(Bucket=api.services.uploads.bucket, Key=blob)["Body"].read()
+    return body
+
+
+def test_files_are_stored_and_recorded_in_one_call_with_a_gapless_feed(alice: Api) -> None:
+    contents = {f"in/f{i:02d}.txt": f"file {i}".encode() * (i + 1) for i in range(60)}
+    done = _inline(alice, [_item(p, d) for p, d in contents.items()])  # 3 transactions
+    assert [d["file"]["path"] for d in done] == list(contents)
+    for d, data in zip(done, contents.values(), strict=True):
+        assert d["file"]["size"] == len(data)
+        assert d["file"]["sha256"] == hashlib.sha256(data).hexdigest()
+        assert d["file"]["etag"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        assert _stored(alice, d["file"]) == data
+    _, feed, _ = alice.call("GET", "/changes", query={"limit": "100"})
+    assert [c["seq"] for c in feed["changes"]] == list(range(1, 61))
+    _, me, _ = alice.call("GET", "/me")
+    assert me["used_bytes"] == sum(len(d) for d in contents.values())
+    # No upload session is written (nothing to expire or clean up).
+    store = alice.services.store
+    found = store._db.query(
+        TableName=store._table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :up)",
+        ExpressionAttributeValues={":pk": {"S": keys.user_pk("sub-alice")}, ":up": {"S": "UP#"}},
+    )
+    assert found["Items"] == []
+
+
+def test_a_new_version_replaces_the_file_and_expected_versions_are_checked(alice: Api) -> None:
+    first = upload_file(alice, "v.txt", b"one")
+    done = _inline(
+        alice,
+        [
+            _item("v.txt", b"two", expected_version=first["version_id"]),
+            _item("w.txt", b"new", expected_version=None),
+        ],
+    )
+    assert done[0]["file"]["file_id"] == first["file_id"]
+    assert done[0]["file"]["version_id"] != first["version_id"]
+    stale = _inline(alice, [_item("v.txt", b"three", expected_version=first["version_id"])])
+    assert stale[0]["error"]["status"] == 409
+    _, versions, _ = alice.call(
+        "GET",
+        f"/files/{first['file_id']}/versions",
+        route="/files/{file_id}/versions",
+        params={"file_id": first["file_id"]},
+    )
+    assert len(versions["items"]) == 2
+
+
+def test_items_whose_bytes_differ_from_their_claims_fail_alone_and_store_nothing(
+    alice: Api,
+) -> None:
+    good = _item("ok.txt", b"fine")
+    wrong_sum = {**_item("sum.txt", b"abc"), "sha256": hashlib.sha256(b"abd").hexdigest()}
+    wrong_size = {**_item("size.txt", b"abc"), "size": 4}
+    not_base64 = {**_item("b64.txt", b"abc"), "content": "!!!!"}
+    done = _inline(
+        alice,
+        [
+            good,
+            wrong_sum,
+            wrong_size,
+            not_base64,
+            _item("bad/../name", b"x"),
+            _item("ok.txt", b"again"),
+            _item("big.bin", b"x" * 5000),  # above this config's 4096-byte single PUT
+            "not an object",
+        ],
+    )
+    assert "file" in done[0]
+    assert [(d["error"]["status"], d["error"]["code"]) for d in done[1:]] == [
+        (400, "checksum_mismatch"),
+        (400, "size_mismatch"),
+        (400, "invalid_content"),
+        (400, "validation_error"),
+        (400, "duplicate"),
+        (400, "too_large_for_batch"),
+        (400, "validation_error"),
+    ]
+    _, page, _ = alice.call("GET", "/files")
+    assert [f["path"] for f in page["items"]] == ["ok.txt"]
+    listed = alice.services.uploads._s3.list_objects_v2(
+        Bucket=alice.services.uploads.bucket, Prefix="users/sub-alice/"
+    )
+    assert len(listed.get("Contents", [])) == 1  # only ok.txt's bytes were stored
+
+
+def test_quota_counts_the_batch_itself_and_refuses_before_storing(alice: Api) -> None:
+    alice.services.store.put_plain(keys.profile("sub-alice"), Profile("sub-alice", 10, 0, 0))
+    done = _inline(alice, [_item(f"q/{n}.bin", b"four") for n in range(3)])
+    assert ["file" in d for d in done] == [True, True, False]
+    assert done[2]["error"]["code"] == "quota_exceeded"
+    listed = alice.services.uploads._s3.list_objects_v2(
+        Bucket=alice.services.uploads.bucket, Prefix="users/sub-alice/"
+    )
+    assert len(listed.get("Contents", [])) == 2
+
+
+def test_a_batch_over_its_byte_limit_is_refused_whole(alice: Api) -> None:
+    # 600 declared files of 4,000 bytes would be 2.4 MB: over 2 MiB, refused before any work.
+    data = b"y" * 4000
+    status, out, _ = alice.call(
+        "POST",
+        "/upload-batches/inline",
+        {"files": [_item(f"l/{n}.bin", data) for n in range(100)] * 6},
+    )
+    assert status == 400  # more than 100 items
+    files = [{**_item(f"l/{n}.bin", b""), "size": 30_000} for n in range(80)]
+    status, out, _ = alice.call("POST", "/upload-batches/inline", {"files": files})
+    assert status == 400 and out["code"] == "batch_too_large", out
+
+
+def test_someone_else_writing_first_fails_only_that_item_and_drops_its_bytes(alice: Api) -> None:
+    taken = upload_file(alice, "race.txt", b"winner")
+    done = _inline(
+        alice,
+        [_item("a.txt", b"a"), _item("race.txt", b"loser", expected_version=None)],
+    )
+    assert "file" in done[0] and done[1]["error"]["status"] == 409
+    _, page, _ = alice.call("GET", "/files")
+    assert {f["path"]: f["version_id"] for f in page["items"]}["race.txt"] == taken["version_id"]
