@@ -190,14 +190,10 @@ class SmallFileBatches:
             if not self._inline:
                 self._send(group, out, alone, cancel)
                 continue
-            if cancel.is_set():
-                for item in group:
-                    self._fail(
-                        item, TransferCancelled(str(item.spec.local_path), aborted=True), out
-                    )
-                continue
             bucket = self._bucket()
-            if bucket is not None and not bucket.consume(sum(len(i.data) for i in group), cancel):
+            if cancel.is_set() or (
+                bucket is not None and not bucket.consume(sum(len(i.data) for i in group), cancel)
+            ):
                 for item in group:
                     self._fail(
                         item, TransferCancelled(str(item.spec.local_path), aborted=True), out
