@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -63,28 +63,48 @@ class CompleteItem:
 def initiate_batch(
     svc: Services, caller: Caller, items: list[InitiateUpload | ApiError]
 ) -> list[UploadTicket | ApiError]:
+    def check(item: InitiateUpload) -> None:
+        if item.size > svc.config.single_put_max:
+            raise BadRequest(
+                f"'{item.path}' is too large for a batch; upload it on its own",
+                code="too_large_for_batch",
+            )
+
+    started = _start_each(svc, caller, items, check)
+    sessions = [s[0] for s in started if not isinstance(s, ApiError)]
+    svc.store.put_many_plain(
+        [(keys.upload(caller.user_id, u.upload_id), u, u.expires_at // 1000) for u in sessions]
+    )
+    return [
+        s if isinstance(s, ApiError) else ticket_for(svc, s[0], s[0].created_at) for s in started
+    ]
+
+
+Item = TypeVar("Item", bound=InitiateUpload)
+
+
+def _start_each(
+    svc: Services, caller: Caller, items: Sequence[Item | ApiError], check: Callable[[Item], T]
+) -> list[tuple[UploadRecord, T] | ApiError]:
+    """Each item's new upload (with what ``check`` made of it), or the item's own error: its
+    ``check``, a path twice in the batch, the quota (the batch's earlier items count too),
+    the expected version."""
     store, user = svc.store, caller.user_id
     profile = store.profile(user)
-    wanted = [item.path for item in items if isinstance(item, InitiateUpload)]
+    wanted = [item.path for item in items if not isinstance(item, ApiError)]
     existing = store.get_many(FileRecord, [keys.path(user, path) for path in wanted])
     now = svc.now_ms()
     seen: set[str] = set()
     reserved = 0
-    out: list[UploadTicket | ApiError] = []
-    sessions: list[UploadRecord] = []
+    out: list[tuple[UploadRecord, T] | ApiError] = []
     for item in items:
         if isinstance(item, ApiError):
             out.append(item)
             continue
         try:
-            if item.size > svc.config.single_put_max:
-                raise BadRequest(
-                    f"'{item.path}' is too large for a batch; upload it on its own",
-                    code="too_large_for_batch",
-                )
+            checked = check(item)
             if item.path in seen:
                 raise BadRequest(f"'{item.path}' appears twice in the batch", code="duplicate")
-            # The batch's earlier items count against the quota too.
             check_quota(_with_used(profile, reserved), item.size)
             upload = new_upload(svc, caller, item, existing.get(keys.path(user, item.path)), now)
         except ApiError as exc:
@@ -92,11 +112,7 @@ def initiate_batch(
             continue
         seen.add(item.path)
         reserved += item.size
-        sessions.append(upload)
-        out.append(ticket_for(svc, upload, now))
-    store.put_many_plain(
-        [(keys.upload(user, u.upload_id), u, u.expires_at // 1000) for u in sessions]
-    )
+        out.append((upload, checked))
     return out
 
 
@@ -238,36 +254,23 @@ def upload_inline(
     """Records small files whose bytes came with the request, each on its own: checked
     (size, SHA-256, name, quota, expected version), stored in S3, then committed a few
     transactions for the lot."""
-    store, user = svc.store, caller.user_id
     valid = [item for item in items if isinstance(item, InlineFile)]
     if sum(item.size for item in valid) > INLINE_BATCH_BYTES:
         raise BadRequest(
             f"an inline batch carries at most {INLINE_BATCH_BYTES} bytes; send fewer files",
             code="batch_too_large",
         )
-    profile = store.profile(user)
-    existing = store.get_many(FileRecord, [keys.path(user, item.path) for item in valid])
-    now = svc.now_ms()
+    started = _start_each(
+        svc, caller, items, lambda item: _inline_bytes(item, svc.config.single_put_max)
+    )
     out: list[FileRecord | ApiError | None] = [None] * len(items)
-    seen: set[str] = set()
-    reserved = 0
     accepted: list[tuple[int, UploadRecord, bytes, str]] = []
-    for index, item in enumerate(items):
-        if isinstance(item, ApiError):
-            out[index] = item
-            continue
-        try:
-            data = _inline_bytes(item, svc.config.single_put_max)
-            if item.path in seen:
-                raise BadRequest(f"'{item.path}' appears twice in the batch", code="duplicate")
-            check_quota(_with_used(profile, reserved), item.size)
-            upload = new_upload(svc, caller, item, existing.get(keys.path(user, item.path)), now)
-        except ApiError as exc:
-            out[index] = exc
-            continue
-        seen.add(item.path)
-        reserved += item.size
-        accepted.append((index, upload, data, item.sha256))
+    for index, (item, start) in enumerate(zip(items, started, strict=True)):
+        if isinstance(start, ApiError):
+            out[index] = start
+        else:
+            assert isinstance(item, InlineFile)
+            accepted.append((index, start[0], start[1], item.sha256))
 
     def store_bytes(entry: tuple[int, UploadRecord, bytes, str]) -> str | ApiError:
         _, upload, data, sha256 = entry

@@ -229,17 +229,7 @@ class SmallFileBatches:
         alone: list[tuple[int, SmallUpload]],
         cancel: threading.Event,
     ) -> None:
-        requests = []
-        for item in items:
-            body: dict[str, object] = {
-                "path": item.spec.remote_path,
-                "size": len(item.data),
-                "content_type": item.spec.content_type,
-            }
-            if item.spec.expected_version is not UNSET:
-                body["expected_version"] = item.spec.expected_version
-            requests.append(body)
-        answers = self._api.initiate_upload_batch(requests)
+        answers = self._api.initiate_upload_batch([_upload_body(item) for item in items])
         started: list[_Item] = []
         for item, answer in zip(items, answers, strict=True):
             if isinstance(answer, ApiError):
@@ -391,17 +381,24 @@ def _by_bytes(items: list[_Item], limit: int) -> list[list[_Item]]:
     return groups
 
 
-def _inline_body(item: _Item) -> dict[str, object]:
+def _upload_body(item: _Item) -> dict[str, object]:
+    """The item as the body of a one-file upload's start (``POST /uploads``)."""
     body: dict[str, object] = {
         "path": item.spec.remote_path,
         "size": len(item.data),
         "content_type": item.spec.content_type,
-        "sha256": base64.b64decode(item.sha256_b64).hex(),
-        "content": base64.b64encode(item.data).decode("ascii"),
     }
     if item.spec.expected_version is not UNSET:
         body["expected_version"] = item.spec.expected_version
     return body
+
+
+def _inline_body(item: _Item) -> dict[str, object]:
+    return {
+        **_upload_body(item),
+        "sha256": base64.b64decode(item.sha256_b64).hex(),
+        "content": base64.b64encode(item.data).decode("ascii"),
+    }
 
 
 def _transient(exc: BaseException) -> bool:
