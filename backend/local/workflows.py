@@ -521,6 +521,25 @@ class StartPacer:
         return self._load is not None and self._load.busy_fraction() >= self._pacing.yield_above
 
 
+def forget_finished_executions(state_machines: Iterable[Any], keep: int) -> int:
+    """Drops all but the ``keep`` most recent finished executions of each state machine;
+    running ones stay. Returns how many were dropped.
+
+    moto keeps every execution (and its history) for as long as it runs, and scans them all
+    at each start (name idempotency): after 2,000 uploads the stack had grown by 320 MB and
+    each start cost more than the last. AWS keeps closed executions for 90 days; a local
+    stack keeps the recent ones, enough to inspect what just happened."""
+    dropped = 0
+    for machine in state_machines:
+        executions = machine.executions
+        finished = [e for e in list(executions) if e.stop_date is not None]
+        for execution in finished[: max(0, len(finished) - keep)]:
+            # One at a time: moto appends new executions from other threads meanwhile.
+            executions.remove(execution)
+            dropped += 1
+    return dropped
+
+
 class LocalWorkflows:
     TICK_S = 0.05
 
@@ -535,8 +554,10 @@ class LocalWorkflows:
         load: ForegroundLoad | None = None,
         pacing: Pacing = Pacing(),
         clock: Clock = time.monotonic,
+        keep_finished: int = 200,
     ) -> None:
         self.names = names
+        self._keep_finished = keep_finished
         self._session = session
         self._aws_url = aws_url
         self._lambdas = lambdas
@@ -627,6 +648,7 @@ class LocalWorkflows:
         sfn = self._client("stepfunctions")
         arn = self.names.state_machine_arn(definitions.UPLOAD_PROCESSING)
         pacer = self._pacer
+        started = 0
         while True:
             try:
                 event = self._events.get(timeout=self.TICK_S if len(pacer) else None)
@@ -645,6 +667,17 @@ class LocalWorkflows:
                     )
                 except Exception:
                     log.exception("could not start the upload workflow")
+                started += 1
+                if started % 100 == 0:
+                    self.forget_finished()
+
+    def forget_finished(self) -> int:
+        """Applies the retention of finished executions (see
+        :func:`forget_finished_executions`) to the stack's state machines."""
+        from moto.stepfunctions.responses import get_backend
+
+        backend = get_backend(ACCOUNT_ID, self.names.region)
+        return forget_finished_executions(list(backend.state_machines), self._keep_finished)
 
     def _run_inbox(self) -> None:
         sqs = self._client("sqs")
