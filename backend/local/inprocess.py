@@ -4,10 +4,17 @@ The API handlers, the workflow steps and moto's Step Functions Task states all c
 stack's AWS endpoint (``AwsFront``) through boto3. Over loopback HTTP each call costs a TCP
 connection and a server thread (werkzeug answers ``Connection: close``). :class:`InProcess`
 is a botocore ``before-send`` handler that hands the signed request to the very same WSGI
-app instead, in the caller's thread and without a socket: routing, the SigV4 check (the
-request is still signed with the service credential), the DynamoDB lock and the mutation
-hooks are those of an HTTP request. Only requests for the endpoint's own URL are taken;
-anything else goes out over HTTP as usual. Clients outside the process (the desktop app,
+app instead, in the caller's thread and without a socket: routing, the DynamoDB lock and the
+mutation hooks are those of an HTTP request. Only requests for the endpoint's own URL are
+taken; anything else goes out over HTTP as usual.
+
+Such a request is not signed: computing a SigV4 signature here and checking it there cost a
+tenth of the stack's CPU while it post-processed uploads, to prove something no wire stood
+between. The client still names its credential and scope in the ``Authorization`` header
+(moto routes and attributes requests by them) with the signature :data:`UNSIGNED_MARK`, and
+the app accepts that only from a request marked in the WSGI environ
+(:data:`IN_PROCESS_ENVIRON`), which no HTTP request can carry. Presigned URLs are signed as
+always: they leave the process. Clients outside the process (the desktop app,
 rclone, awscli, admin commands) are untouched and still speak HTTP to the endpoint.
 
 ``FILEVAULT_LOCAL_INTERNAL_HTTP=1`` turns this off (internal calls go over loopback HTTP as
@@ -24,13 +31,23 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+import botocore.auth
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse, HTTPHeaders
+from botocore.compat import get_current_datetime
+from botocore.exceptions import NoCredentialsError
+from botocore.handlers import set_operation_specific_signer
 
 log = logging.getLogger("filevault.local.inprocess")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DISABLE_ENV = "FILEVAULT_LOCAL_INTERNAL_HTTP"
 # http.client sends "Content-Length: 0" for these methods when there is no body.
 _METHODS_EXPECTING_BODY = frozenset({"PATCH", "POST", "PUT"})
+IN_PROCESS_ENVIRON = "filevault.in_process"
+UNSIGNED_MARK = "unsigned-in-process"
+# The endpoints answered in process (host:port), for the signers below; they are registered
+# with botocore by name, so they cannot be handed an InProcess.
+_IN_PROCESS_NETLOCS: set[str] = set()
+_SIGNERS = {"v4": "filevault-in-process-v4", "s3v4": "filevault-in-process-s3v4"}
 _INTERNAL_ERROR = (
     b"<!doctype html>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
 )
@@ -159,14 +176,19 @@ class InProcess:
     def attach(self, client: Any) -> Any:
         """Route ``client``'s requests to the app (unless turned off); returns the client."""
         if enabled():
-            client.meta.events.register_first("before-send", self)
+            self._register(client.meta.events)
         return client
 
     def attach_session(self, session: Any) -> Any:
         """Route every client ``session`` creates from now on (a boto3 Session)."""
         if enabled():
-            session.events.register_first("before-send", self)
+            self._register(session.events)
         return session
+
+    def _register(self, events: Any) -> None:
+        _IN_PROCESS_NETLOCS.add(self._netloc)
+        events.register_first("choose-signer", _choose_unsigned_in_process)
+        events.register_first("before-send", self)
 
     def __call__(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
         url = urlsplit(request.url)
@@ -234,6 +256,7 @@ class InProcess:
             "SERVER_PORT": self._server_port,
             "SERVER_PROTOCOL": "HTTP/1.1",
             "HTTP_HOST": self._netloc,
+            IN_PROCESS_ENVIRON: True,
         }
         for name, raw in request.headers.items():
             if "_" in name:
@@ -256,6 +279,65 @@ class InProcess:
         environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is passed whole
         environ["wsgi.input"] = io.BytesIO(body or b"")
         return environ
+
+
+class _UnsignedInProcess:
+    """Signs as its SigV4 base class, except a request for an endpoint answered in process:
+    that one gets the date, token and payload headers and an Authorization header naming
+    the credential and scope, with :data:`UNSIGNED_MARK` for a signature."""
+
+    credentials: Any
+
+    def _in_process(self, request: AWSRequest) -> bool:
+        return urlsplit(request.url).netloc in _IN_PROCESS_NETLOCS
+
+    def add_auth(self, request: AWSRequest) -> None:
+        if not self._in_process(request):
+            super().add_auth(request)  # type: ignore[misc]
+            return
+        if self.credentials is None:
+            raise NoCredentialsError()
+        now = get_current_datetime()
+        request.context["timestamp"] = now.strftime(botocore.auth.SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)  # type: ignore[attr-defined]
+        scope = self.scope(request)  # type: ignore[attr-defined]
+        request.headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature={UNSIGNED_MARK}"
+        )
+
+    def _should_sha256_sign_payload(self, request: AWSRequest) -> bool:
+        if self._in_process(request):
+            return False
+        return bool(super()._should_sha256_sign_payload(request))  # type: ignore[misc]
+
+
+class _UnsignedInProcessV4(_UnsignedInProcess, botocore.auth.SigV4Auth):
+    pass
+
+
+class _UnsignedInProcessS3V4(_UnsignedInProcess, botocore.auth.S3SigV4Auth):
+    pass
+
+
+botocore.auth.AUTH_TYPE_MAPS[_SIGNERS["v4"]] = _UnsignedInProcessV4
+botocore.auth.AUTH_TYPE_MAPS[_SIGNERS["s3v4"]] = _UnsignedInProcessS3V4
+
+
+def _choose_unsigned_in_process(
+    signature_version: Any, context: dict[str, Any], signing_name: str, **kwargs: Any
+) -> Any:
+    """``choose-signer`` handler, ahead of botocore's own (whose choice it keeps): SigV4
+    gets the signers above, which sign as before any request not answered in process.
+    Presigned URLs and posts are left to botocore: they leave the process."""
+    if not isinstance(signature_version, str) or signature_version.endswith(
+        ("-query", "-presign-post")
+    ):
+        return None
+    chosen = set_operation_specific_signer(context=context, signing_name=signing_name)
+    version = signature_version if chosen is None else chosen
+    if version == "v4" and signing_name == "s3":
+        version = "s3v4"
+    return _SIGNERS.get(version, chosen) if isinstance(version, str) else chosen
 
 
 def _prepend(first: bytes, rest: _Body) -> Iterator[bytes]:

@@ -230,6 +230,15 @@ def _parse_amz_date(value: str, code: str) -> datetime:
         raise SignatureError(code, f"X-Amz-Date is not ISO8601 basic format: {value!r}") from None
 
 
+def _authorization_fields(authorization: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in authorization[len(ALGORITHM) :].split(","):
+        name, sep, value = item.strip().partition("=")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
 def _parse_credential(value: str, code: str) -> _Credential:
     parts = value.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
@@ -468,6 +477,26 @@ class SigV4Verifier:
             raise SignatureError("InvalidRequest", "Unsupported authorization type")
         raise SignatureError("AccessDenied", "Request is not signed")
 
+    def unsigned_from_this_process(self, headers: Mapping[str, str]) -> VerifiedRequest:
+        """Who sent a request made in this process (``backend/local/inprocess.py``): its
+        Authorization header names a known credential and scope but carries no signature,
+        since nothing crossed a wire. The caller must know the request never left the
+        process; ``headers`` are lower-cased."""
+        code = "AuthorizationHeaderMalformed"
+        fields = _authorization_fields(headers.get("authorization", ""))
+        try:
+            credential = _parse_credential(fields["Credential"], code)
+        except KeyError:
+            raise SignatureError(code, "Authorization header lacks Credential") from None
+        self._secret(credential.access_key)
+        return VerifiedRequest(
+            access_key=credential.access_key,
+            service=credential.service,
+            region=credential.region,
+            presigned=False,
+            payload_hash=headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD),
+        )
+
     def _verify_header(
         self,
         method: str,
@@ -479,11 +508,7 @@ class SigV4Verifier:
         authorization: str,
     ) -> VerifiedRequest:
         code = "AuthorizationHeaderMalformed"
-        fields: dict[str, str] = {}
-        for item in authorization[len(ALGORITHM) :].split(","):
-            name, sep, value = item.strip().partition("=")
-            if sep:
-                fields[name.strip()] = value.strip()
+        fields = _authorization_fields(authorization)
         try:
             credential = _parse_credential(fields["Credential"], code)
             signed = fields["SignedHeaders"].split(";")

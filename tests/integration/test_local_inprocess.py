@@ -154,14 +154,69 @@ def test_moto_services_in_process(front: Front) -> None:
     assert sns.publish(TopicArn=topic, Message="héllo wörld & more")["MessageId"]
 
 
-def test_in_process_calls_are_still_verified(front: Front) -> None:
-    s3 = _internal(front, "s3", secret="not-the-secret")
-    with pytest.raises(ClientError) as refused:
-        s3.list_buckets()
-    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
-    db = _internal(front, "dynamodb", secret="not-the-secret")
-    with pytest.raises(ClientError):
-        db.list_tables()
+def _client_as(service: str, endpoint: str, access_key: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=SECRET,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+
+
+def test_in_process_calls_name_a_known_credential_and_skip_the_signature(front: Front) -> None:
+    seen: list[str] = []
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(str(environ.get("HTTP_AUTHORIZATION", "")))
+        return front.app(environ, start_response)
+
+    s3 = InProcess(spy, NOBODY).attach(_client("s3", NOBODY))
+    s3.list_buckets()
+    assert seen[-1].endswith(f"Signature={inprocess.UNSIGNED_MARK}")
+    assert f"Credential={KEY}/" in seen[-1]
+    for service in ("s3", "dynamodb"):
+        stranger = InProcess(front.app, NOBODY).attach(_client_as(service, NOBODY, "AKIASTRANGER"))
+        with pytest.raises(ClientError) as refused:
+            stranger.list_buckets() if service == "s3" else stranger.list_tables()
+        assert refused.value.response["Error"]["Code"] in ("InvalidAccessKeyId", "403")
+
+
+def test_the_unsigned_mark_is_refused_over_http(front: Front) -> None:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    forged = requests.get(
+        f"{front.url}/",
+        headers={
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={KEY}/{stamp[:8]}/{REGION}/s3/"
+            "aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+            f"Signature={inprocess.UNSIGNED_MARK}",
+            "X-Amz-Date": stamp,
+            "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD",
+        },
+        timeout=5,
+    )
+    assert forged.status_code == 403 and b"SignatureDoesNotMatch" in forged.content
+
+
+def test_presigned_urls_and_other_endpoints_are_still_signed(front: Front) -> None:
+    s3 = _internal(front, "s3")
+    bucket = f"inproc-{secrets.token_hex(4)}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"presigned")
+    # An attached client's URLs leave the process: they carry a real signature.
+    internal_url = InProcess(front.app, NOBODY).attach(_client("s3", front.url))
+    url = internal_url.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60
+    )
+    got = requests.get(url, timeout=5)
+    assert got.status_code == 200 and got.content == b"presigned"
+    # Attached for another endpoint: this client's requests go over HTTP, signed as always.
+    before = len(front.served)
+    assert internal_url.get_object(Bucket=bucket, Key="k")["Body"].read() == b"presigned"
+    db = InProcess(front.app, NOBODY).attach(_client("dynamodb", front.url))
+    assert isinstance(db.list_tables()["TableNames"], list)
+    assert len(front.served) == before + 2
 
 
 def test_external_callers_still_use_http_and_are_checked(front: Front) -> None:
