@@ -46,7 +46,13 @@ Each replaces a computation moto repeats on every request with one done once:
    keys are not all strings, and index queries, take moto's path. (One answer can differ: a
    page that ends exactly at the 1 MB response limit on the partition's second item past
    the range, which no item of ours comes near.)
-9. Every instance of every moto model (each DynamoDB item version, stream record, SQS message,
+9. Every JSON request (each DynamoDB call) is parsed a second time against the operation's
+   input shape, and for every structure moto asks the value for each member the shape has
+   (an attribute value has ten, of which one is present) and finds each node's parser
+   method by formatting its name. The replacement walks the keys the value has, keeps those
+   the shape names (in the shape's order, as before), and looks each parser method up once
+   per parser class and type. Blobs, timestamps and numbers are converted as before.
+10. Every instance of every moto model (each DynamoDB item version, stream record, SQS message,
    SNS subscription...) is appended to its class's ``instances_tracked`` list, for moto's web
    dashboard, and never removed: every version of every item ever written stayed in memory
    (16 item objects per uploaded file, about 130 KB a file with its workflow's records).
@@ -75,6 +81,7 @@ def install() -> None:
     _linear_item_size_check()
     _one_sns_certificate_per_key()
     _partition_queries()
+    _json_request_parsing()
     _untracked_models()
     _INSTALLED.append(True)
 
@@ -492,6 +499,58 @@ def _partition_queries() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
     Table.delete_item = delete_item  # type: ignore[method-assign]
+
+
+def _json_request_parsing() -> None:
+    from moto.core.parse import BaseJSONParser
+
+    members_by_name: dict[int, tuple[Any, dict[str, tuple[int, str, Any]]]] = {}
+    handlers: dict[tuple[type, str], Any] = {}
+    parse_structure = BaseJSONParser._parse_structure
+    parse_shape = BaseJSONParser._parse_shape
+
+    def members_of(shape: Any) -> dict[str, tuple[int, str, Any]]:
+        entry = members_by_name.get(id(shape))
+        if entry is None or entry[0] is not shape:
+            named = {
+                member.serialization.get("name", name): (index, name, member)
+                for index, (name, member) in enumerate(shape.members.items())
+            }
+            entry = members_by_name[id(shape)] = (shape, named)
+        return entry[1]
+
+    @functools.wraps(parse_structure)
+    def fast_parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.is_document_type:
+            return value
+        if value is None:
+            return None
+        named = members_of(shape)
+        found = []
+        for key, raw in value.items():
+            member = named.get(key)
+            if member is not None and raw is not None:
+                found.append((*member, raw))
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
+        final = self.MAP_TYPE()
+        for _, name, member_shape, raw in found:
+            final[name] = self._parse_shape(member_shape, raw)
+        return final
+
+    @functools.wraps(parse_shape)
+    def fast_parse_shape(self: Any, shape: Any, node: Any) -> Any:
+        key = (type(self), shape.type_name)
+        handler = handlers.get(key)
+        if handler is None:
+            handler = getattr(type(self), f"_parse_{shape.type_name}", None)
+            if handler is None:
+                handler = type(self)._default_handle
+            handlers[key] = handler
+        return handler(self, shape, node)
+
+    BaseJSONParser._parse_structure = fast_parse_structure  # type: ignore[method-assign]
+    BaseJSONParser._parse_shape = fast_parse_shape  # type: ignore[method-assign]
 
 
 def _untracked_models() -> None:

@@ -284,3 +284,107 @@ def test_overwritten_items_are_not_kept_alive() -> None:
         assert db.get_item(TableName="t", Key={"pk": {"S": "one"}})["Item"]["n"] == {"N": "299"}
     # moto tracked every instance for its dashboard: 300 versions stayed in memory.
     assert alive < 20
+
+
+def _attribute_value(rng: random.Random, depth: int = 0) -> Any:
+    kinds = ["S", "N", "B", "SS", "NS", "BS", "BOOL", "NULL"] + (["M", "L"] if depth < 3 else [])
+    kind = rng.choice(kinds)
+    value: Any = {
+        "S": lambda: "é" * rng.randint(0, 5),
+        "N": lambda: str(rng.randint(-5, 10**6)),
+        "B": lambda: rng.choice(["AAEC", "", "aGVsbG8="]),
+        "SS": lambda: ["a", "b"],
+        "NS": lambda: ["1", "2.5"],
+        "BS": lambda: ["AAEC", "aGVsbG8="],
+        "BOOL": lambda: rng.random() < 0.5,
+        "NULL": lambda: True,
+        "M": lambda: {f"k{i}": _attribute_value(rng, depth + 1) for i in range(rng.randint(0, 3))},
+        "L": lambda: [_attribute_value(rng, depth + 1) for _ in range(rng.randint(0, 3))],
+    }[kind]()
+    out = {kind: value}
+    if rng.random() < 0.1:
+        out["Unknown"] = 1  # not in the shape: dropped
+    if rng.random() < 0.1:
+        out[rng.choice(["S", "N", "M"])] = None  # explicit null: dropped
+    return out
+
+
+def _item(rng: random.Random) -> dict[str, Any]:
+    return {f"a{i}": _attribute_value(rng) for i in range(rng.randint(1, 6))}
+
+
+def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
+    condition = {
+        "ConditionExpression": "#s = :v",
+        "ExpressionAttributeNames": {"#s": "seq"},
+        "ExpressionAttributeValues": {":v": _attribute_value(rng)},
+    }
+    operation = rng.choice(["TransactWriteItems", "PutItem", "Query", "BatchWriteItem", "GetItem"])
+    if operation == "TransactWriteItems":
+        entries: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 5)):
+            entries.append(
+                rng.choice(
+                    [
+                        {"Put": {"TableName": "t", "Item": _item(rng), **condition}},
+                        {
+                            "Update": {
+                                "TableName": "t",
+                                "Key": _item(rng),
+                                "UpdateExpression": "SET a = :v",
+                                **condition,
+                            }
+                        },
+                        {"Delete": {"TableName": "t", "Key": _item(rng)}},
+                        {"ConditionCheck": {"TableName": "t", "Key": _item(rng), **condition}},
+                    ]
+                )
+            )
+        return operation, {"TransactItems": entries, "ClientRequestToken": None}
+    if operation == "PutItem":
+        return operation, {"TableName": "t", "Item": _item(rng), "ReturnValues": "ALL_OLD"}
+    if operation == "Query":
+        return operation, {
+            "TableName": "t",
+            "KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": _attribute_value(rng)},
+            "ExclusiveStartKey": _item(rng),
+            "Limit": rng.randint(1, 100),
+            "ScanIndexForward": False,
+        }
+    if operation == "BatchWriteItem":
+        return operation, {
+            "RequestItems": {"t": [{"PutRequest": {"Item": _item(rng)}} for _ in range(3)]}
+        }
+    return operation, {"TableName": "t", "Key": _item(rng), "ConsistentRead": True}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_json_requests_are_parsed_as_before(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.parse import BaseJSONParser, JSONParser
+
+    rng = random.Random(seed)
+    model = get_service_model("dynamodb")
+    requests = [_request(rng) for _ in range(5)]
+
+    def parse_all() -> list[Any]:
+        out = []
+        for operation, body in requests:
+            parser = JSONParser(model.operation_model(operation), map_type=dict)
+            parsed = parser.parse(
+                {
+                    "method": "POST",
+                    "values": {},
+                    "headers": {},
+                    "body": json.dumps(body).encode(),
+                    "url_path": "/",
+                    "url_params": {},
+                }
+            )
+            out.append(json.dumps(parsed, default=repr))  # key order included
+        return out
+
+    fast = parse_all()
+    for name in ("_parse_structure", "_parse_shape"):
+        monkeypatch.setattr(BaseJSONParser, name, getattr(BaseJSONParser, name).__wrapped__)
+    assert fast == parse_all()
