@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes.util
 import json
+import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -36,8 +40,33 @@ class TokenStore(Protocol):
     def clear(self) -> None: ...
 
 
+_MACOS_FRAMEWORKS = frozenset({"Security", "CoreServices", "Foundation"})
+
+
+@contextlib.contextmanager
+def _macos_frameworks_not_searched_elsewhere() -> Iterator[None]:
+    """keyring imports its macOS backend on every platform, and that import asks ctypes for
+    three macOS frameworks: off macOS each ``find_library`` runs ldconfig and gcc (0.09 s of
+    every command's start here; jaraco/keyring#403). Those frameworks exist only on macOS, so
+    elsewhere the answer is "not found" without the search, as the search would find."""
+    if sys.platform == "darwin":
+        yield
+        return
+    search = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        return None if name in _MACOS_FRAMEWORKS else search(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = search
+
+
 def _usable_backend() -> keyring.backend.KeyringBackend:
-    backend = keyring.get_keyring()
+    with _macos_frameworks_not_searched_elsewhere():
+        backend = keyring.get_keyring()  # detects the backend at the first call
     chained = getattr(backend, "backends", None)
     if isinstance(backend, fail.Keyring) or (chained is not None and not chained):
         raise KeychainUnavailable(NO_KEYCHAIN)
