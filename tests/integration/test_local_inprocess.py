@@ -83,7 +83,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
     store.close()
 
 
-def _client(service: str, endpoint: str, secret: str = SECRET) -> Any:
+def _client(service: str, endpoint: str, secret: str = SECRET, access_key: str = KEY) -> Any:
     config = Config(
         s3={"addressing_style": "path"},
         signature_version="s3v4" if service == "s3" else None,
@@ -93,7 +93,7 @@ def _client(service: str, endpoint: str, secret: str = SECRET) -> Any:
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id=KEY,
+        aws_access_key_id=access_key,
         aws_secret_access_key=secret,
         config=config,
     )
@@ -154,17 +154,6 @@ def test_moto_services_in_process(front: Front) -> None:
     assert sns.publish(TopicArn=topic, Message="héllo wörld & more")["MessageId"]
 
 
-def _client_as(service: str, endpoint: str, access_key: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=SECRET,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
-
-
 def test_in_process_calls_name_a_known_credential_and_skip_the_signature(front: Front) -> None:
     seen: list[str] = []
 
@@ -177,7 +166,8 @@ def test_in_process_calls_name_a_known_credential_and_skip_the_signature(front: 
     assert seen[-1].endswith(f"Signature={inprocess.UNSIGNED_MARK}")
     assert f"Credential={KEY}/" in seen[-1]
     for service in ("s3", "dynamodb"):
-        stranger = InProcess(front.app, NOBODY).attach(_client_as(service, NOBODY, "AKIASTRANGER"))
+        unknown = _client(service, NOBODY, access_key="AKIASTRANGER")
+        stranger = InProcess(front.app, NOBODY).attach(unknown)
         with pytest.raises(ClientError) as refused:
             stranger.list_buckets() if service == "s3" else stranger.list_tables()
         assert refused.value.response["Error"]["Code"] in ("InvalidAccessKeyId", "403")
