@@ -50,8 +50,9 @@ Each replaces a computation moto repeats on every request with one done once:
    input shape, and for every structure moto asks the value for each member the shape has
    (an attribute value has ten, of which one is present) and finds each node's parser
    method by formatting its name. The replacement walks the keys the value has, keeps those
-   the shape names (in the shape's order, as before), and looks each parser method up once
-   per parser class and type. Blobs, timestamps and numbers are converted as before.
+   the shape names (in the shape's order, as before), looks each parser method up once per
+   parser class and type, and takes strings and booleans as they are without a call (what
+   moto's handler for them does). Blobs, timestamps and numbers are converted as before.
 10. Every instance of every moto model (each DynamoDB item version, stream record, SQS message,
    SNS subscription...) is appended to its class's ``instances_tracked`` list, for moto's web
    dashboard, and never removed: every version of every item ever written stayed in memory
@@ -504,19 +505,34 @@ def _partition_queries() -> None:
 def _json_request_parsing() -> None:
     from moto.core.parse import BaseJSONParser
 
-    members_by_name: dict[int, tuple[Any, dict[str, tuple[int, str, Any]]]] = {}
+    plans: dict[tuple[type, int], tuple[Any, dict[str, tuple[int, str, Any, bool]]]] = {}
     handlers: dict[tuple[type, str], Any] = {}
     parse_structure = BaseJSONParser._parse_structure
     parse_shape = BaseJSONParser._parse_shape
+    parse_map = BaseJSONParser._parse_map
 
-    def members_of(shape: Any) -> dict[str, tuple[int, str, Any]]:
-        entry = members_by_name.get(id(shape))
+    def handler_of(parser: Any, type_name: str) -> Any:
+        handler = handlers.get((parser, type_name))
+        if handler is None:
+            handler = getattr(parser, f"_parse_{type_name}", None) or parser._default_handle
+            handlers[(parser, type_name)] = handler
+        return handler
+
+    def members_of(parser: Any, shape: Any) -> dict[str, tuple[int, str, Any, bool]]:
+        # Per member: its order, name, shape, and whether its value is taken as it is.
+        entry = plans.get((parser, id(shape)))
         if entry is None or entry[0] is not shape:
+            as_is = parser._default_handle
             named = {
-                member.serialization.get("name", name): (index, name, member)
+                member.serialization.get("name", name): (
+                    index,
+                    name,
+                    member,
+                    handler_of(parser, member.type_name) is as_is,
+                )
                 for index, (name, member) in enumerate(shape.members.items())
             }
-            entry = members_by_name[id(shape)] = (shape, named)
+            entry = plans[(parser, id(shape))] = (shape, named)
         return entry[1]
 
     @functools.wraps(parse_structure)
@@ -525,7 +541,7 @@ def _json_request_parsing() -> None:
             return value
         if value is None:
             return None
-        named = members_of(shape)
+        named = members_of(type(self), shape)
         found = []
         for key, raw in value.items():
             member = named.get(key)
@@ -534,23 +550,30 @@ def _json_request_parsing() -> None:
         if len(found) > 1:
             found.sort(key=lambda item: item[0])
         final = self.MAP_TYPE()
-        for _, name, member_shape, raw in found:
-            final[name] = self._parse_shape(member_shape, raw)
+        for _, name, member_shape, as_is, raw in found:
+            final[name] = raw if as_is else self._parse_shape(member_shape, raw)
         return final
+
+    @functools.wraps(parse_map)
+    def fast_parse_map(self: Any, shape: Any, value: Any) -> Any:
+        parser = type(self)
+        key_shape, value_shape = shape.key, shape.value
+        key_as_is = handler_of(parser, key_shape.type_name) is parser._default_handle
+        parse_value = handler_of(parser, value_shape.type_name)
+        value_as_is = parse_value is parser._default_handle
+        parsed = self.MAP_TYPE()
+        for key, raw in value.items():
+            name = key if key_as_is else self._parse_shape(key_shape, key)
+            parsed[name] = raw if value_as_is else parse_value(self, value_shape, raw)
+        return parsed
 
     @functools.wraps(parse_shape)
     def fast_parse_shape(self: Any, shape: Any, node: Any) -> Any:
-        key = (type(self), shape.type_name)
-        handler = handlers.get(key)
-        if handler is None:
-            handler = getattr(type(self), f"_parse_{shape.type_name}", None)
-            if handler is None:
-                handler = type(self)._default_handle
-            handlers[key] = handler
-        return handler(self, shape, node)
+        return handler_of(type(self), shape.type_name)(self, shape, node)
 
     BaseJSONParser._parse_structure = fast_parse_structure  # type: ignore[method-assign]
     BaseJSONParser._parse_shape = fast_parse_shape  # type: ignore[method-assign]
+    BaseJSONParser._parse_map = fast_parse_map  # type: ignore[method-assign]
 
 
 def _untracked_models() -> None:

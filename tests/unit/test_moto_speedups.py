@@ -385,6 +385,6 @@ def test_json_requests_are_parsed_as_before(seed: int, monkeypatch: pytest.Monke
         return out
 
     fast = parse_all()
-    for name in ("_parse_structure", "_parse_shape"):
+    for name in ("_parse_structure", "_parse_shape", "_parse_map"):
         monkeypatch.setattr(BaseJSONParser, name, getattr(BaseJSONParser, name).__wrapped__)
     assert fast == parse_all()
