@@ -44,9 +44,9 @@ DISABLE_ENV = "FILEVAULT_LOCAL_INTERNAL_HTTP"
 _METHODS_EXPECTING_BODY = frozenset({"PATCH", "POST", "PUT"})
 IN_PROCESS_ENVIRON = "filevault.in_process"
 UNSIGNED_MARK = "unsigned-in-process"
-# The endpoints answered in process (host:port), for the signers below; they are registered
-# with botocore by name, so they cannot be handed an InProcess.
-_IN_PROCESS_NETLOCS: set[str] = set()
+# Set in a request's context by the InProcess of the client sending it: the host:port it
+# answers (botocore makes the signers below by name, so they cannot be handed one).
+_ANSWERED_HERE = "filevault_in_process_netloc"
 _SIGNERS = {"v4": "filevault-in-process-v4", "s3v4": "filevault-in-process-s3v4"}
 _INTERNAL_ERROR = (
     b"<!doctype html>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
@@ -186,9 +186,12 @@ class InProcess:
         return session
 
     def _register(self, events: Any) -> None:
-        _IN_PROCESS_NETLOCS.add(self._netloc)
-        events.register_first("choose-signer", _choose_unsigned_in_process)
+        events.register_first("choose-signer", self._choose_signer)
         events.register_first("before-send", self)
+
+    def _choose_signer(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        context[_ANSWERED_HERE] = self._netloc
+        return _choose_unsigned_in_process(context=context, **kwargs)
 
     def __call__(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
         url = urlsplit(request.url)
@@ -289,7 +292,7 @@ class _UnsignedInProcess:
     credentials: Any
 
     def _in_process(self, request: AWSRequest) -> bool:
-        return urlsplit(request.url).netloc in _IN_PROCESS_NETLOCS
+        return urlsplit(request.url).netloc == request.context.get(_ANSWERED_HERE)
 
     def add_auth(self, request: AWSRequest) -> None:
         if not self._in_process(request):
