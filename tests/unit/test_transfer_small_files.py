@@ -95,9 +95,15 @@ def test_many_files_take_one_initiate_per_hundred_and_complete_as_they_are_sent(
     assert all(p.sha256_b64 for p in server.puts)  # each PUT carries its checksum
 
 
+@pytest.mark.parametrize("inline", [False, True], ids=["pre-signed", "inline"])
 def test_each_file_fails_on_its_own(
-    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine, events: list[TransferEvent]
+    tmp_path: Path,
+    server: FakeUploadServer,
+    engine: UploadEngine,
+    events: list[TransferEvent],
+    inline: bool,
 ) -> None:
+    server.inline_supported = inline
     src = tmp_path / "src"
     specs = _files(src, 3)
     outside = tmp_path / "secret.txt"
@@ -126,7 +132,9 @@ def test_each_file_fails_on_its_own(
         ConflictError,
     ]
     assert server.files["small/bigger.bin"] == bigger.read_bytes()
+    assert server.files["small/taken.bin"] == specs[0].local_path.read_bytes()
     assert server.calls_named("initiate_upload")  # bigger.bin went the one-file way
+    assert bool(server.calls_named("initiate_upload_batch")) != inline  # the path under test
     failed = {e.remote_path for e in events if isinstance(e, TransferFailed)}
     assert {"small/link.txt", "small/taken.bin"} <= failed  # every failure is reported
 
@@ -217,35 +225,6 @@ def test_inline_requests_carry_at_most_two_mib_of_content(
     journal.close()
     assert all(isinstance(r, RemoteFile) for r in results)
     assert server.calls_named("upload_inline_batch") == [20, 10]
-
-
-def test_inline_files_fail_on_their_own(
-    tmp_path: Path, inline_server: FakeUploadServer, engine: UploadEngine
-) -> None:
-    server = inline_server
-    src = tmp_path / "src"
-    specs = _files(src, 2)
-    outside = tmp_path / "secret.txt"
-    outside.write_text("not for upload")
-    (src / "link.txt").symlink_to(outside)
-    bigger = src / "bigger.bin"  # above the server's single PUT: goes alone, as multipart
-    bigger.write_bytes(os.urandom(10_000))
-    engine.upload_small_files([SmallUpload(specs[0].local_path, "small/taken.bin")])
-    specs += [
-        SmallUpload(src / "link.txt", "small/link.txt", root=src),
-        SmallUpload(bigger, "small/bigger.bin", root=src),
-        SmallUpload(specs[1].local_path, "small/taken.bin", expected_version=None, root=src),
-    ]
-    results = engine.upload_small_files(specs)
-    assert [type(r) for r in results] == [
-        RemoteFile,
-        RemoteFile,
-        SymlinkRefusedError,
-        RemoteFile,
-        ConflictError,
-    ]
-    assert server.files["small/bigger.bin"] == bigger.read_bytes()
-    assert server.files["small/taken.bin"] == specs[0].local_path.read_bytes()
 
 
 def test_inline_cancel_before_start_sends_nothing(
