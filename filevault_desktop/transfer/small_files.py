@@ -213,14 +213,12 @@ class SmallFileBatches:
                 continue
             elapsed = self._clock.monotonic() - began
             for item, answer in zip(group, answers, strict=True):
-                if isinstance(answer, ApiError) and answer.code == "too_large_for_batch":
-                    alone.append((item.index, item.spec))
-                elif isinstance(answer, ApiError):
-                    self._fail(item, answer, out)
-                else:
-                    out[item.index] = answer
-                    self._started(item)
-                    self._finished(item, answer, elapsed)
+                if isinstance(answer, ApiError):
+                    self._refused(item, answer, out, alone)
+                    continue
+                out[item.index] = answer
+                self._started(item)
+                self._finished(item, answer, elapsed)
 
     def _send(
         self,
@@ -233,10 +231,7 @@ class SmallFileBatches:
         started: list[_Item] = []
         for item, answer in zip(items, answers, strict=True):
             if isinstance(answer, ApiError):
-                if answer.code == "too_large_for_batch":
-                    alone.append((item.index, item.spec))
-                else:
-                    self._fail(item, answer, out)
+                self._refused(item, answer, out, alone)
                 continue
             item.ticket = answer
             started.append(item)
@@ -262,6 +257,20 @@ class SmallFileBatches:
                 self._fail(item, problem, out)
         if ready:
             self._complete(ready, out, began)
+
+    def _refused(
+        self,
+        item: _Item,
+        answer: ApiError,
+        out: list[Outcome | None],
+        alone: list[tuple[int, SmallUpload]],
+    ) -> None:
+        """A batch refused ``item``: one too large for a batch goes on its own, any other
+        refusal fails it."""
+        if answer.code == "too_large_for_batch":
+            alone.append((item.index, item.spec))
+        else:
+            self._fail(item, answer, out)
 
     def _complete(self, completing: list[_Item], out: list[Outcome | None], began: float) -> None:
         results = self._api.complete_upload_batch(
