@@ -152,8 +152,7 @@ def complete_batch(
             out[index] = etag
         else:
             ready.append((index, upload, etag, body.sha256))
-    _commit_all(svc, caller, ready, out, with_session=True)
-    return [r if r is not None else ApiError("not processed") for r in out]
+    return _commit_all(svc, caller, ready, out, with_session=True)
 
 
 def _commit_all(
@@ -163,12 +162,14 @@ def _commit_all(
     out: list[FileRecord | ApiError | None],
     *,
     with_session: bool,
-) -> None:
+) -> list[FileRecord | ApiError]:
+    """Commits ``ready`` into ``out`` a transaction's worth at a time; the batch's answers."""
     size = FILES_PER_TRANSACTION if with_session else INLINE_FILES_PER_TRANSACTION
     for start in range(0, len(ready), size):
         group = ready[start : start + size]
         for index, result in _commit_group(svc, caller, group, with_session=with_session):
             out[index] = result
+    return [r if r is not None else ApiError("not processed") for r in out]
 
 
 def _commit_group(
@@ -289,8 +290,7 @@ def upload_inline(
             out[index] = etag
         else:
             ready.append((index, upload, etag, sha256))
-    _commit_all(svc, caller, ready, out, with_session=False)
-    return [r if r is not None else ApiError("not processed") for r in out]
+    return _commit_all(svc, caller, ready, out, with_session=False)
 
 
 def _inline_bytes(item: InlineFile, single_put_max: int) -> bytes:
