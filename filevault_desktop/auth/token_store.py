@@ -6,6 +6,7 @@ import contextlib
 import ctypes.util
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Protocol
@@ -41,6 +42,7 @@ class TokenStore(Protocol):
 
 
 _MACOS_FRAMEWORKS = frozenset({"Security", "CoreServices", "Foundation"})
+_DETECTING = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -52,16 +54,18 @@ def _macos_frameworks_not_searched_elsewhere() -> Iterator[None]:
     if sys.platform == "darwin":
         yield
         return
-    search = ctypes.util.find_library
+    # One thread at a time: two overlapping swaps would restore each other's wrapper.
+    with _DETECTING:
+        search = ctypes.util.find_library
 
-    def find_library(name: str) -> str | None:
-        return None if name in _MACOS_FRAMEWORKS else search(name)
+        def find_library(name: str) -> str | None:
+            return None if name in _MACOS_FRAMEWORKS else search(name)
 
-    ctypes.util.find_library = find_library
-    try:
-        yield
-    finally:
-        ctypes.util.find_library = search
+        ctypes.util.find_library = find_library
+        try:
+            yield
+        finally:
+            ctypes.util.find_library = search
 
 
 def _usable_backend() -> keyring.backend.KeyringBackend:
