@@ -526,9 +526,9 @@ def forget_finished_executions(state_machines: Iterable[Any], keep: int) -> int:
     running ones stay. Returns how many were dropped.
 
     moto keeps every execution (and its history) for as long as it runs, and scans them all
-    at each start (name idempotency): after 2,000 uploads the stack had grown by 320 MB and
-    each start cost more than the last. AWS keeps closed executions for 90 days; a local
-    stack keeps the recent ones, enough to inspect what just happened."""
+    at each start (name idempotency): memory and the cost of a start grew with every upload.
+    AWS keeps closed executions for 90 days; a local stack keeps the recent ones, enough to
+    inspect what just happened."""
     dropped = 0
     for machine in state_machines:
         executions = machine.executions
