@@ -176,16 +176,19 @@ def test_a_file_changed_while_sent_is_not_completed(
     assert server.calls_named("abort_upload")  # its session was given back
 
 
+@pytest.mark.parametrize("inline", [False, True], ids=["pre-signed", "inline"])
 def test_cancel_before_start_sends_nothing(
-    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine
+    tmp_path: Path, server: FakeUploadServer, engine: UploadEngine, inline: bool
 ) -> None:
     import threading
 
+    server.inline_supported = inline
     cancel = threading.Event()
     cancel.set()
     results = engine.upload_small_files(_files(tmp_path / "src", 3), cancel)
     assert all(isinstance(r, FileVaultError) for r in results)
     assert server.puts == []
+    assert server.files == {}
 
 
 # ----- inline: the bytes go with the call that records them -----
@@ -225,15 +228,3 @@ def test_inline_requests_carry_at_most_two_mib_of_content(
     journal.close()
     assert all(isinstance(r, RemoteFile) for r in results)
     assert server.calls_named("upload_inline_batch") == [20, 10]
-
-
-def test_inline_cancel_before_start_sends_nothing(
-    tmp_path: Path, inline_server: FakeUploadServer, engine: UploadEngine
-) -> None:
-    import threading
-
-    cancel = threading.Event()
-    cancel.set()
-    results = engine.upload_small_files(_files(tmp_path / "src", 3), cancel)
-    assert all(isinstance(r, FileVaultError) for r in results)
-    assert inline_server.files == {}
