@@ -12,6 +12,7 @@ from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, FileVaultError
 from filevault_desktop.transfer.download import DownloadEngine
 from filevault_desktop.transfer.errors import TransferError
+from filevault_desktop.transfer.small_downloads import SmallDownload
 
 URL_BATCH = 100  # the API's limit per batch call
 
@@ -60,18 +61,64 @@ def download_all(
 ) -> list[DownloadOutcome]:
     """Downloads every planned file, several at once; a failure is reported, others go on.
 
-    With ``batch_urls`` (the API's batch call), URLs are fetched a hundred at a time instead
-    of one request per file."""
+    Small files come a batch at a time with their bytes (when the engine has the API's inline
+    download); the others each through a pre-signed URL, fetched a hundred at a time with
+    ``batch_urls`` (the API's batch call) instead of one request per file."""
+    out: list[DownloadOutcome | None] = [None] * len(planned)
+    ready: list[int] = []
+    folders: set[Path] = set()
+    for n, item in enumerate(planned):
+        try:
+            if item.local.parent not in folders:
+                item.local.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(item.local.parent)
+        except OSError as exc:
+            out[n] = _outcome(item, str(exc))
+            continue
+        ready.append(n)
+    batched = engine.download_small_files([_small(planned[n]) for n in ready], cancel)
+    rest: list[int] = []
+    for n, result in zip(ready, batched, strict=True):
+        if result is None:
+            rest.append(n)
+        else:
+            out[n] = _outcome(
+                planned[n], result.message if isinstance(result, FileVaultError) else None
+            )
+    for n, outcome in zip(
+        rest,
+        _one_by_one(engine, [planned[n] for n in rest], files_at_once, cancel, batch_urls),
+        strict=True,
+    ):
+        out[n] = outcome
+    return [
+        o if o is not None else _outcome(planned[n], "not downloaded") for n, o in enumerate(out)
+    ]
 
+
+def _small(item: PlannedDownload) -> SmallDownload:
+    return SmallDownload(item.remote.file_id, item.remote.path, item.remote.size, item.local)
+
+
+def _outcome(item: PlannedDownload, error: str | None) -> DownloadOutcome:
+    return DownloadOutcome(item.remote.path, str(item.local), error)
+
+
+def _one_by_one(
+    engine: DownloadEngine,
+    planned: list[PlannedDownload],
+    files_at_once: int,
+    cancel: threading.Event | None,
+    batch_urls: Callable[[list[str]], list[str | ApiError]] | None,
+) -> list[DownloadOutcome]:
     def one(item: PlannedDownload, url: str | None = None) -> DownloadOutcome:
         try:
-            item.local.parent.mkdir(parents=True, exist_ok=True)
             engine.download(item.remote, item.local, cancel=cancel, url=url)
         except FileVaultError as exc:
-            return DownloadOutcome(item.remote.path, str(item.local), exc.message)
+            return _outcome(item, exc.message)
         except OSError as exc:
-            return DownloadOutcome(item.remote.path, str(item.local), str(exc))
-        return DownloadOutcome(item.remote.path, str(item.local))
+            return _outcome(item, str(exc))
+        return _outcome(item, None)
 
     if len(planned) <= 1:
         return [one(item) for item in planned]

@@ -373,7 +373,11 @@ class FileVaultService:
                 raise
         with self.track(
             DownloadEngine(
-                self.api, RequestsFetcher(pool_size=workers), workers=workers, on_event=on_event
+                self.api,
+                RequestsFetcher(pool_size=workers),
+                workers=workers,
+                on_event=on_event,
+                inline=self.api,
             )
         ) as engine:
             return download_all(

@@ -13,6 +13,7 @@ from filevault_desktop.errors import ApiError, FileVaultError
 from filevault_desktop.sync.errors import CursorReset
 from filevault_desktop.sync.models import ChangeOp, ChangePage, RemoteChange, RemoteEntry
 from filevault_desktop.transfer.download import DownloadEngine
+from filevault_desktop.transfer.small_downloads import SmallDownload
 from filevault_desktop.transfer.small_files import SmallUpload
 from filevault_desktop.transfer.upload import UploadEngine
 from filevault_desktop.uploads import content_type_of
@@ -84,6 +85,16 @@ class ApiRemote:
         remote = self._api.get_file(file_id)
         self._downloads.download(remote, dest)
         return entry_of(remote)
+
+    def download_many(
+        self, items: list[tuple[str, str, int, Path]]
+    ) -> list[RemoteEntry | FileVaultError | None]:
+        """(file id, path, listed size, dest) each: small files come in batches (see
+        transfer.small_downloads); None for each left to ``download``."""
+        done = self._downloads.download_small_files(
+            [SmallDownload(file_id, path, size, dest) for file_id, path, size, dest in items]
+        )
+        return [entry_of(d) if isinstance(d, RemoteFile) else d for d in done]
 
     def move(self, file_id: str, new_path: str, expected_version: str | None) -> RemoteEntry:
         return entry_of(self._api.move(file_id, new_path, expected_version=expected_version))

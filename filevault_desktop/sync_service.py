@@ -139,7 +139,9 @@ class SyncService:
             )
             downloads = stack.enter_context(
                 self._service.track(
-                    DownloadEngine(api, RequestsFetcher(pool_size=workers), workers=workers)
+                    DownloadEngine(
+                        api, RequestsFetcher(pool_size=workers), workers=workers, inline=api
+                    )
                 )
             )
             remote = ApiRemote(api, uploads, downloads)

@@ -11,6 +11,7 @@ from backend.errors import ApiError, NotFound
 from backend.logic import (
     account,
     changes,
+    download_batches,
     files,
     notifications,
     processing_info,
@@ -139,6 +140,12 @@ def download_batch(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(DownloadBatch)
     results = files.download_batch(svc, req.caller(), list(body.file_ids))
     return ApiResponse(200, views.batch_view(results, "download", views.download_view))
+
+
+def download_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
+    body = req.json_body(DownloadBatch)
+    results = download_batches.download_inline(svc, req.caller(), list(body.file_ids))
+    return ApiResponse(200, views.batch_view(results, "download", views.inline_download_view))
 
 
 def list_versions(svc: Services, req: ApiRequest) -> ApiResponse:

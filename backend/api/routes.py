@@ -41,6 +41,8 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("DELETE", "/files/{file_id}", "files", "trash_file"),
     Route("GET", "/files/{file_id}/download", "files", "download_file"),
     Route("POST", "/download-batches", "files", "download_batch"),
+    # Small files with their bytes in the answer: one call downloads them.
+    Route("POST", "/download-batches/inline", "files", "download_inline_batch"),
     Route("GET", "/files/{file_id}/preview", "files", "get_preview"),
     Route("GET", "/files/{file_id}/versions", "files", "list_versions"),
     Route("POST", "/files/{file_id}/versions/{version_id}/restore", "files", "restore_version"),

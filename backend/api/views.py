@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from backend.data.records import (
 from backend.errors import ApiError
 from backend.logic.account import Account
 from backend.logic.changes import ChangesPage
+from backend.logic.download_batches import InlineDownload
 from backend.logic.files import DownloadTicket, Page
 from backend.logic.notifications import InboxPage
 from backend.logic.paths import name_of
@@ -132,6 +134,10 @@ def upload_view(ticket: UploadTicket) -> dict[str, Any]:
 
 def download_view(ticket: DownloadTicket) -> dict[str, Any]:
     return {"url": ticket.url, "expires_at": iso(ticket.expires_at), "file": file_view(ticket.file)}
+
+
+def inline_download_view(d: InlineDownload) -> dict[str, Any]:
+    return {"file": file_view(d.file), "content": base64.b64encode(d.content).decode("ascii")}
 
 
 def change_view(c: ChangeRecord) -> dict[str, Any]:

@@ -130,10 +130,18 @@ def download_batch(
     svc: Services, caller: Caller, file_ids: list[str]
 ) -> list[DownloadTicket | ApiError]:
     """``download`` for up to 100 files in one round trip; each item answers on its own."""
+    found = servable_files(svc, caller, file_ids)
+    record_downloads(svc, caller.user_id, [r for r in found if isinstance(r, FileRecord)])
+    return [r if isinstance(r, ApiError) else _ticket(svc, r) for r in found]
+
+
+def servable_files(
+    svc: Services, caller: Caller, file_ids: list[str]
+) -> list[FileRecord | ApiError]:
+    """Each file's record when it may be downloaded (active, not quarantined), else why not."""
     user = caller.user_id
     found = svc.store.get_many(FileRecord, [keys.file(user, f) for f in file_ids])
-    out: list[DownloadTicket | ApiError] = []
-    served: list[FileRecord] = []
+    out: list[FileRecord | ApiError] = []
     for file_id in file_ids:
         record = found.get(keys.file(user, file_id))
         try:
@@ -145,13 +153,17 @@ def download_batch(
         except ApiError as exc:
             out.append(exc)
             continue
-        served.append(record)
-        out.append(_ticket(svc, record))
+        out.append(record)
+    return out
+
+
+def record_downloads(svc: Services, user_id: str, served: list[FileRecord]) -> None:
+    """One activity item per downloaded file, written together (see ``record_activity``)."""
     now = svc.now_ms()
     svc.store.put_many_plain(
         [
             (
-                keys.activity(user, activity.activity_id),
+                keys.activity(user_id, activity.activity_id),
                 activity,
                 now // 1000 + ACTIVITY_TTL_S,
             )
@@ -160,7 +172,6 @@ def download_batch(
             )
         ]
     )
-    return out
 
 
 def refuse_quarantined(record: FileRecord) -> None:

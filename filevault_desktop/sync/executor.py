@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 from filevault_desktop.errors import ConflictError, FileVaultError, NetworkError, NotFoundError
 from filevault_desktop.sync.errors import LocalChanged
@@ -126,8 +127,50 @@ class Executor:
         return [results[n] for n in range(len(chunk))]
 
     def _download_many(self, chunk: list[Download]) -> list[ActionResult]:
+        results = self._download_batched(chunk)
+        rest = [n for n in range(len(chunk)) if n not in results]
         with ThreadPoolExecutor(_PARALLEL_DOWNLOADS, thread_name_prefix="sync-download") as pool:
-            return list(pool.map(self._run_one, chunk))
+            done = pool.map(self._run_one, [chunk[n] for n in rest])
+            results.update(zip(rest, done, strict=True))
+        return [results[n] for n in range(len(chunk))]
+
+    def _download_batched(self, chunk: list[Download]) -> dict[int, ActionResult]:
+        """What the remote's batch download (small files, see ``ApiRemote.download_many``)
+        settled, by index; the rest go one by one."""
+        batch = getattr(self.remote, "download_many", None)
+        if batch is None:
+            return {}
+        results: dict[int, ActionResult] = {}
+        ready: list[tuple[int, Download, Path]] = []
+        try:
+            for n, a in enumerate(chunk):
+                try:
+                    self.fs.check_target(a.local_path, a.replace)  # before spending the transfer
+                    ready.append((n, a, self.fs.temp_for(a.local_path)))
+                except (FileVaultError, OSError) as exc:
+                    results[n] = _failure(a, exc)
+            try:
+                answers = batch(
+                    [(a.file_id, self.root.full(a.remote_path), a.size, t) for _, a, t in ready]
+                )
+            except (FileVaultError, OSError) as exc:
+                results.update((n, _failure(a, exc)) for n, a, _ in ready)
+                return results
+            for (n, a, temp), answer in zip(ready, answers, strict=True):
+                if isinstance(answer, RemoteEntry):
+                    try:
+                        results[n] = ActionResult(
+                            a, Outcome.DONE, bytes=self._landed(a, temp, answer)
+                        )
+                    except (FileVaultError, OSError) as exc:
+                        results[n] = _failure(a, exc)
+                elif answer is not None:
+                    results[n] = _failure(a, answer)
+        finally:
+            for _, _, temp in ready:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+        return results
 
     def _apply(self, action: Action) -> int:
         """Performs ``action``; returns the bytes it transferred."""
@@ -193,14 +236,17 @@ class Executor:
         self.fs.check_target(a.local_path, a.replace)  # before spending the transfer
         temp = self.fs.temp_for(a.local_path)
         try:
-            got = self.remote.download(a.file_id, temp)
-            sha = sha256_file(temp)
-            if got.version_id != a.version_id or (a.sha256 is not None and sha != a.sha256):
-                raise LocalChanged(f"'{a.remote_path}' changed on the server meanwhile")
-            fp = self.fs.place(temp, a.local_path, a.replace)
+            return self._landed(a, temp, self.remote.download(a.file_id, temp))
         finally:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+    def _landed(self, a: Download, temp: Path, got: RemoteEntry) -> int:
+        """Puts the downloaded ``temp`` in place if it is the version planned; records it."""
+        sha = sha256_file(temp)
+        if got.version_id != a.version_id or (a.sha256 is not None and sha != a.sha256):
+            raise LocalChanged(f"'{a.remote_path}' changed on the server meanwhile")
+        fp = self.fs.place(temp, a.local_path, a.replace)
         got = replace(got, sha256=got.sha256 or sha)
         base = BaseEntry(a.file_id, a.local_path, a.remote_path, got.version_id, sha, fp)
         self.index.record(put_base=base, put_remote=got)

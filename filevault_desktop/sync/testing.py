@@ -51,6 +51,7 @@ class FakeRemote:
         self.bytes_uploaded = 0
         self.bytes_downloaded = 0
         self.calls: Counter[str] = Counter()
+        self.inline_max = 1024 * 1024  # download_many leaves larger files to download
         self._faults: dict[str, list[BaseException]] = {}
         # called with the local path while an upload is in flight (to edit during upload)
         self.during_upload: Callable[[Path], None] | None = None
@@ -113,6 +114,23 @@ class FakeRemote:
         for local, remote_path, expected in items:
             try:
                 out.append(self.upload(local, remote_path, expected))
+            except FileVaultError as exc:
+                out.append(exc)
+        return out
+
+    def download_many(
+        self, items: list[tuple[str, str, int, Path]]
+    ) -> list[RemoteEntry | FileVaultError | None]:
+        """As the real adapter: files up to ``inline_max`` (as listed) in one call, each
+        answered on its own; None for the larger ones (left to ``download``)."""
+        self._enter("download_many")
+        out: list[RemoteEntry | FileVaultError | None] = []
+        for file_id, _, size, dest in items:
+            if size > self.inline_max:
+                out.append(None)
+                continue
+            try:
+                out.append(self.download(file_id, dest))
             except FileVaultError as exc:
                 out.append(exc)
         return out

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,26 +26,40 @@ from typing import Protocol
 from tenacity import RetryCallState
 
 from filevault_desktop.api.models import RemoteFile
-from filevault_desktop.errors import ApiError, AuthError, FileVaultError, NetworkError
+from filevault_desktop.errors import ApiError, FileVaultError, NetworkError
 from filevault_desktop.persist import write_atomic
 from filevault_desktop.transfer.engine_base import EngineBase, RetryPolicy
 from filevault_desktop.transfer.errors import TransferCancelled, TransferError
 from filevault_desktop.transfer.events import (
     Direction,
-    FailureReason,
     Subscriber,
     TransferFailed,
     TransferFinished,
     TransferStarted,
 )
+from filevault_desktop.transfer.landing import (
+    PARTIAL_SUFFIX,
+    TAG_LENGTH,
+    NoSpaceError,
+    failure_of,
+    flush,
+    no_space,
+    partial_path,
+    pwrite_all,
+    verify_chunks,
+)
 from filevault_desktop.transfer.ports import Clock
 from filevault_desktop.transfer.progress import DEFAULT_INTERVAL_S, ProgressMeter
+from filevault_desktop.transfer.small_downloads import (
+    InlineDownloadApi,
+    SmallDownload,
+    SmallDownloads,
+)
+from filevault_desktop.transfer.small_downloads import Outcome as SmallOutcome
 
 log = logging.getLogger(__name__)
+__all__ = ["PARTIAL_SUFFIX", "DownloadEngine", "NoSpaceError", "partial_path"]
 
-_PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
-PARTIAL_SUFFIX = ".filevault-part"
-"""Partial downloads end with this (sync ignores them; a later download resumes them)."""
 DEFAULT_RANGE_SIZE = 8 << 20
 # The sidecar is rewritten at most this often: each rewrite first flushes the data it claims.
 _SIDECAR_INTERVAL_S = 1.0
@@ -70,15 +82,6 @@ class _Interrupted(Exception):
     """A worker saw the stop flag (cancel, or another range failed)."""
 
 
-_TAG_LENGTH = 12
-
-
-def partial_path(target: Path, remote: RemoteFile) -> Path:
-    digest = hashlib.sha256(f"{remote.file_id}/{remote.version_id}".encode()).hexdigest()
-    tag = digest[:_TAG_LENGTH]
-    return target.parent / f".{target.name}.{tag}{PARTIAL_SUFFIX}"
-
-
 def _sidecar(partial: Path) -> Path:
     return partial.with_name(partial.name + ".json")
 
@@ -94,22 +97,6 @@ def _retryable(exc: BaseException) -> bool:
         return True
     # 403: the pre-signed URL expired (it is replaced before the retry); 429/5xx: transient.
     return isinstance(exc, ApiError) and (exc.status in (403, 408, 429) or exc.status >= 500)
-
-
-def _reason(exc: FileVaultError) -> FailureReason:
-    if isinstance(exc, TransferCancelled):
-        return FailureReason.CANCELLED
-    if isinstance(exc, NoSpaceError):
-        return FailureReason.NO_SPACE
-    if isinstance(exc, NetworkError):
-        return FailureReason.NETWORK
-    if isinstance(exc, AuthError):
-        return FailureReason.AUTH
-    return FailureReason.REFUSED
-
-
-class NoSpaceError(TransferError):
-    """The target's disk cannot hold the file; nothing was replaced."""
 
 
 @dataclass
@@ -163,7 +150,9 @@ class DownloadEngine(EngineBase):
         retry: RetryPolicy | None = None,
         bandwidth_limit_bps: float | None = None,
         progress_interval_s: float = DEFAULT_INTERVAL_S,
+        inline: InlineDownloadApi | None = None,
     ) -> None:
+        """``inline``: the API's inline batch download, for ``download_small_files``."""
         self._api = api
         self._fetcher = fetcher
         super().__init__(
@@ -177,6 +166,20 @@ class DownloadEngine(EngineBase):
         )
         self._range = max(1, range_size)
         self._partials = _PartialsByDirectory()
+        self._small = (
+            SmallDownloads(inline, self._clock, bucket=lambda: self._bucket, emit=self._emit)
+            if inline is not None
+            else None
+        )
+
+    def download_small_files(
+        self, items: list[SmallDownload], cancel: threading.Event | None = None
+    ) -> list[SmallOutcome]:
+        """Downloads the small ones among ``items`` a batch at a time (see ``small_downloads``);
+        one outcome per item, in order: None for each left to ``download``."""
+        if self._small is None:
+            return [None] * len(items)
+        return self._small.download(items, cancel or threading.Event())
 
     def download(
         self,
@@ -229,7 +232,7 @@ class DownloadEngine(EngineBase):
                     Direction.DOWNLOAD,
                     shown,
                     remote.path,
-                    _reason(exc),
+                    failure_of(exc),
                     exc.message,
                     resumable=keep and partial.exists(),
                 )
@@ -299,12 +302,12 @@ class DownloadEngine(EngineBase):
         except (OSError, AttributeError):  # pragma: no cover - Windows: found at a write
             stats = None
         if stats is not None and stats.f_bavail * stats.f_frsize < remote.size:
-            raise NoSpaceError(_no_space(remote, target))
+            raise NoSpaceError(no_space(remote, target))
         try:
             os.ftruncate(fd, remote.size)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                raise NoSpaceError(_no_space(remote, target)) from exc
+                raise NoSpaceError(no_space(remote, target)) from exc
             raise TransferError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
     def _bytes_of(self, state: _State) -> int:
@@ -361,7 +364,7 @@ class DownloadEngine(EngineBase):
                 if self._resumable(state):
                     self._save(fd, partial, state)
                 else:  # what is renamed into place must be on disk first
-                    _flush(fd)
+                    flush(fd)
             os.close(fd)
 
     def _run_parallel(
@@ -427,7 +430,7 @@ class DownloadEngine(EngineBase):
                         raise TransferError(f"the server sent more than range {n} holds")
                     if self._bucket is not None and not self._bucket.consume(len(chunk), stop):
                         raise _Interrupted()
-                    _pwrite_all(fd, chunk, offset + written, state, url.file_id)
+                    pwrite_all(fd, chunk, offset + written, state.size)
                     written += len(chunk)
                     meter.add(len(chunk))
                 if written != length:
@@ -456,7 +459,7 @@ class DownloadEngine(EngineBase):
 
     @staticmethod
     def _save(fd: int, partial: Path, state: _State) -> None:
-        _flush(fd)  # the data the sidecar vouches for reaches the disk first
+        flush(fd)  # the data the sidecar vouches for reaches the disk first
         write_atomic(_sidecar(partial), state.to_json())
 
     # ----- verification -----
@@ -467,20 +470,8 @@ class DownloadEngine(EngineBase):
             raise TransferError(
                 f"download of {remote.path} has {size} of {remote.size} bytes; try again"
             )
-        if remote.sha256:
-            digest, expected, kind = hashlib.sha256(), remote.sha256, "SHA-256"
-        elif _PLAIN_MD5.match(remote.etag):  # S3's ETag of a single-PUT object is its MD5
-            digest, expected, kind = hashlib.md5(usedforsecurity=False), remote.etag, "MD5"
-        else:
-            return  # a multipart ETag is not a digest of the bytes; the size was checked
         with partial.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-        if digest.hexdigest() != expected:
-            raise TransferError(
-                f"download of {remote.path} was corrupted ({kind} differs); "
-                "the existing file is untouched; try again"
-            )
+            verify_chunks(remote, iter(lambda: f.read(1 << 20), b""))
 
 
 class _Finished(Protocol):
@@ -511,10 +502,6 @@ class _Url:
         with self._lock:
             if self._current is seen:
                 self._current = None
-
-
-def _flush(fd: int) -> None:
-    os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
 
 
 class _PartialsByDirectory:
@@ -560,26 +547,4 @@ def _target_name(partial_name: str) -> str | None:
         return None
     stem = partial_name[1 : -len(PARTIAL_SUFFIX)]
     owner, dot, tag = stem.rpartition(".")
-    return owner if dot and owner and len(tag) == _TAG_LENGTH else None
-
-
-def _pwrite_all(fd: int, data: bytes, offset: int, state: _State, file_id: str) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            n = os.pwrite(fd, view, offset)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                raise NoSpaceError(
-                    f"the disk is full ({state.size} bytes needed); the existing file is untouched"
-                ) from exc
-            raise TransferError(f"cannot write the download: {exc.strerror or exc}") from exc
-        view = view[n:]
-        offset += n
-
-
-def _no_space(remote: RemoteFile, target: Path) -> str:
-    return (
-        f"not enough space in {target.parent} for {remote.path} ({remote.size:,} bytes); "
-        "the existing file is untouched"
-    )
+    return owner if dot and owner and len(tag) == TAG_LENGTH else None

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.integration.helpers import download_bytes
 from tests.integration.stack import RunningStack
@@ -82,3 +85,39 @@ def test_download_a_folder(stack: RunningStack, tmp_path: Path) -> None:
     assert len(json.loads(got.stdout)) == 3
     for name, data in files.items():
         assert (out / "Docs" / name).read_bytes() == data
+
+
+def test_small_files_download_in_batches_and_large_ones_by_url(
+    stack: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, svc = signed_in_cli(stack, tmp_path, "rosa")
+    tree = tmp_path / "Many"
+    tree.mkdir()
+    files = {f"f{n:03d}.txt": os.urandom(n * 37) for n in range(130)}  # one of them empty
+    files["big.bin"] = os.urandom(3 * 1024 * 1024 + 5)  # above the inline limit
+    for name, data in files.items():
+        (tree / name).write_bytes(data)
+    assert all(o.error is None for o in svc.upload([tree], to=""))
+    batches: list[int] = []
+    urls: list[str] = []
+    inline, one_url = svc.api.download_inline_batch, svc.api.download_url
+
+    def counted_inline(ids: list[str]) -> Any:
+        batches.append(len(ids))
+        return inline(ids)
+
+    def counted_url(file_id: str) -> str:
+        urls.append(file_id)
+        return one_url(file_id)
+
+    monkeypatch.setattr(svc.api, "download_inline_batch", counted_inline)
+    monkeypatch.setattr(svc.api, "download_url", counted_url)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "Many").mkdir()
+    (out / "Many" / "f005.txt").write_bytes(b"an older local copy")
+    outcomes = svc.download("Many", out)
+    assert [o.error for o in outcomes] == [None] * len(files)
+    assert batches == [100, 30]  # the 130 small files in two requests
+    assert urls == [svc.find("Many/big.bin").file_id]  # the large one alone, ranged
+    assert {p.name: p.read_bytes() for p in (out / "Many").iterdir()} == files

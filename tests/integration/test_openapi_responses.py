@@ -341,6 +341,14 @@ def test_full_session_conforms_to_spec(
         },
     )["items"]
     assert inline[0]["file"]["size"] == 3 and inline[1]["error"]["code"] == "checksum_mismatch"
+    fetched = api.call(
+        "POST",
+        "/download-batches/inline",
+        200,
+        json_body={"file_ids": [inline[0]["file"]["file_id"], UNKNOWN_FILE]},
+    )["items"]
+    assert base64.b64decode(fetched[0]["download"]["content"]) == b"xyz"
+    assert fetched[1]["error"]["status"] == 404
 
     # --- administration (an admin's token): list, set a quota, disable, enable
     admin_svc, _, _ = make_user(admin=True)

@@ -65,7 +65,7 @@ PASSWORD = "Correct-horse1"
 DIRS = ("", "d1", "d2", "d1/d3", "d2/d4")
 NAMES = ("a.txt", "b.txt", "c.md", "d.bin")
 FOLDER_TARGETS = ("d1", "d2", "d5", "d1/d3", "d2/d6", "d5/d7")
-REMOTE_CALLS = ("list_files", "changes", "upload", "download", "move", "trash")
+REMOTE_CALLS = ("list_files", "changes", "upload", "download", "download_many", "move", "trash")
 
 
 def _seeds() -> list[int]:
@@ -151,6 +151,11 @@ class FaultyRemote:
 
     def download(self, file_id: str, dest: Path) -> RemoteEntry:
         return self._call("download", lambda: self._inner.download(file_id, dest))  # type: ignore[no-any-return]
+
+    def download_many(
+        self, items: list[tuple[str, str, int, Path]]
+    ) -> list[RemoteEntry | FileVaultError | None]:
+        return self._call("download_many", lambda: self._inner.download_many(items))  # type: ignore[no-any-return]
 
     def move(self, file_id: str, new_path: str, expected_version: str | None) -> RemoteEntry:
         return self._call(  # type: ignore[no-any-return]

@@ -27,6 +27,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "complete_upload_batch": inputs.CompleteBatch,
     "upload_inline_batch": inputs.InlineBatch,
     "download_batch": inputs.DownloadBatch,
+    "download_inline_batch": inputs.DownloadBatch,
     "move_file": inputs.MoveFile,
     "restore_from_trash": inputs.RestoreFromTrash,
     "empty_trash": inputs.EmptyTrash,

@@ -397,3 +397,21 @@ def test_symlinks_and_unreadable_files_are_reported_not_fatal(
     assert not report.ok
     kinds = {(i.kind.value, i.path) for i in report.issues}
     assert kinds == {("symlink", "link"), ("unreadable", "secret.txt")}
+
+
+def test_small_downloads_come_in_one_batch_and_a_failed_batch_is_retried(
+    a: Client, b: Client, remote: FakeRemote
+) -> None:
+    remote.inline_max = 10
+    for n in range(4):
+        a.write(f"small/{n}.txt", f"s{n}")
+    a.write("large.bin", "x" * 50)  # above inline_max: downloaded on its own
+    a.sync()
+    remote.fail_next("download_many")  # the first batch is lost on the way
+    b.sync()  # the network error ends this run; the next one tries again
+    b.sync()
+    assert_converged(remote, a, b)
+    assert remote.calls["download_many"] == 2  # the lost batch, then its retry
+    # 4 small files through the batch, the large one on its own (once: it was never batched)
+    assert remote.calls["download"] == 5
+    assert not [p for p in b.root.rglob("*") if ".filevault" in p.name]  # no temp left
