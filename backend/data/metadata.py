@@ -409,6 +409,26 @@ class MetadataStore:
             raise
         return True
 
+    def write_outside_feed(self, items: list[dict[str, Any]]) -> bool:
+        """Writes ``items`` together, outside the user's change sequence: for what changes no
+        listing and no usage (a processing result), so it neither reads the profile nor
+        contends with the user's uploads for its ``seq``. False when an item's condition
+        failed (the caller re-reads and decides)."""
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            except ClientError as exc:
+                reasons = _cancellation_reasons(exc)
+                if reasons is None:
+                    raise
+                if "ConditionalCheckFailed" in reasons:
+                    return False
+                if "TransactionConflict" in reasons:
+                    continue
+                raise
+            return True
+        raise Conflict("the file is being changed concurrently; try again")
+
     def commit(self, user_id: str, build: Callable[[Profile], Mutation]) -> Profile:
         """Run ``build`` against the current profile and commit the result atomically.
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from backend.data import keys
 from backend.data.blobs import BlobStore
-from backend.data.metadata import Mutation
-from backend.data.records import FileRecord, FileState, Profile
+from backend.data.metadata import MAX_COMMIT_ATTEMPTS
+from backend.data.records import FileRecord, FileState
+from backend.errors import Conflict
 from backend.logic.context import Services
 from backend.logic.paths import name_of
 from backend.logic.processing_info import Status, notification, plain, processing_of
@@ -137,22 +138,23 @@ def make_previews(svc: Services, job: Job) -> Job:
 def _set_processing(
     svc: Services, user: str, file_id: str, version_id: str, info: dict[str, Any]
 ) -> FileRecord:
-    """Store the findings on the file (and its path or trash index copy), if still current."""
-    store = svc.store
-    result: list[FileRecord] = []
+    """Store the findings on the file (and its path or trash index copy), if still current.
 
-    def build(_: Profile) -> Mutation:
+    Outside the change feed (nothing a listing shows changes), so a user's uploads going on
+    meanwhile do not make it retry; the items' conditions catch a file that changed."""
+    store = svc.store
+    for _ in range(MAX_COMMIT_ATTEMPTS):
         current = store.file(user, file_id)
         if current is None or current.version_id != version_id:
             raise Superseded("the file has a newer version")
         record = replace(current, processing=info)
-        result[:] = [record]
-        same = {":v": version_id, ":m": current.modified_at}
+        # Trashing changes the state but not modified_at: both are checked.
+        same = {":v": version_id, ":m": current.modified_at, ":s": current.state.value}
         items = [
             store.put(
                 keys.file(user, file_id),
                 record,
-                condition="#version_id = :v AND #modified_at = :m",
+                condition="#version_id = :v AND #modified_at = :m AND #state = :s",
                 values=same,
             )
         ]
@@ -167,10 +169,9 @@ def _set_processing(
             )
         else:
             items.append(store.put(keys.trash(user, file_id), record))
-        return Mutation(items=items)
-
-    store.commit(user, build)
-    return result[0]
+        if store.write_outside_feed(items):
+            return record
+    raise Conflict("the file kept changing while its processing result was stored")
 
 
 def record_result(svc: Services, job: Job) -> Job:

@@ -192,3 +192,60 @@ def test_analytics_events_from_the_real_stream(svc: Services, alice: Api) -> Non
     assert key is not None and key.startswith("analytics/events/dt=")
     body = svc.uploads._s3.get_object(Bucket="analytics", Key=key)["Body"].read().decode()
     assert len(body.splitlines()) == 4
+
+
+def test_an_upload_landing_meanwhile_does_not_make_a_result_retry(
+    svc: Services, alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = upload_file(alice, "notes.txt", b"plain text")
+    job = processing.extract_metadata(svc, processing.validate(svc, _job(svc, done)))
+    read = svc.store.file
+    reads: list[str] = []
+
+    def upload_after_read(user_id: str, file_id: str) -> Any:
+        found = read(user_id, file_id)
+        reads.append(file_id)
+        if len(reads) == 1:  # another upload commits (the user's seq moves) after this read
+            monkeypatch.setattr(svc.store, "file", read)
+            upload_file(alice, "other.txt", b"another file")
+            monkeypatch.setattr(svc.store, "file", upload_after_read)
+        return found
+
+    before = svc.store.profile("sub-alice")
+    monkeypatch.setattr(svc.store, "file", upload_after_read)
+    processing.record_result(svc, job)
+    # Results are stored outside the user's change sequence: no contention with uploads.
+    assert reads == [done["file_id"]]
+    assert svc.store.profile("sub-alice").seq == before.seq + 1  # the other upload's change
+    record = read("sub-alice", done["file_id"])
+    assert record is not None and record.processing is not None
+    assert record.processing["status"] == "ready"
+
+
+def test_a_file_trashed_while_its_result_is_stored_stays_in_the_trash(
+    svc: Services, alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = upload_file(alice, "race.txt", b"racing")
+    job = processing.extract_metadata(svc, processing.validate(svc, _job(svc, done)))
+    write = svc.store.write_outside_feed
+    attempts: list[int] = []
+
+    def trash_first(items: list[dict[str, Any]]) -> bool:
+        if not attempts:  # the user trashes the file between the read and the write
+            status, _, _ = alice.call(
+                "DELETE",
+                f"/files/{done['file_id']}",
+                route="/files/{file_id}",
+                params={"file_id": done["file_id"]},
+            )
+            assert status == 200
+        attempts.append(len(items))
+        return write(items)
+
+    monkeypatch.setattr(svc.store, "write_outside_feed", trash_first)
+    processing.record_result(svc, job)
+    assert len(attempts) == 2  # the first write was refused, the second read the trashed file
+    assert svc.store.file_at("sub-alice", "race.txt") is None  # not brought back to the listing
+    _, trash, _ = alice.call("GET", "/trash")
+    (item,) = trash["items"]
+    assert item["file_id"] == done["file_id"] and item["processing"]["status"] == "ready"
