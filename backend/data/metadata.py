@@ -327,7 +327,25 @@ class MetadataStore:
 
     def get_many(self, cls: type[R], item_keys: list[keys.ItemKey]) -> dict[keys.ItemKey, R]:
         """The records that exist among ``item_keys`` (consistent reads, 100 keys a call)."""
-        found: dict[keys.ItemKey, R] = {}
+        return {key: from_item(cls, item) for key, item in self._get_items(item_keys).items()}
+
+    def file_and_version(
+        self, user_id: str, file_id: str, version_id: str
+    ) -> tuple[FileRecord | None, VersionRecord | None]:
+        """The file and one of its versions, read together (one round trip)."""
+        file_key, version_key = (
+            keys.file(user_id, file_id),
+            keys.version(user_id, file_id, version_id),
+        )
+        found = self._get_items([file_key, version_key])
+        file_item, version_item = found.get(file_key), found.get(version_key)
+        return (
+            None if file_item is None else from_item(FileRecord, file_item),
+            None if version_item is None else from_item(VersionRecord, version_item),
+        )
+
+    def _get_items(self, item_keys: list[keys.ItemKey]) -> dict[keys.ItemKey, dict[str, Any]]:
+        found: dict[keys.ItemKey, dict[str, Any]] = {}
         unique = list(dict.fromkeys(item_keys))
         for start in range(0, len(unique), 100):
             pending: Any = {
@@ -343,7 +361,7 @@ class MetadataStore:
                         _DESERIALIZER.deserialize(item[naming.PK]),
                         _DESERIALIZER.deserialize(item[naming.SK]),
                     )
-                    found[key] = from_item(cls, item)
+                    found[key] = item
                 pending = out.get("UnprocessedKeys")
                 if not pending:
                     break

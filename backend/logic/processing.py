@@ -72,10 +72,9 @@ def validate(svc: Services, job: Job) -> Job:
     if parsed is None:
         raise NotAVersion(f"{key!r} is not a file version")
     user, file_id, version_id = parsed
-    version = svc.store.version(user, file_id, version_id)
+    current, version = svc.store.file_and_version(user, file_id, version_id)
     if version is None:
         raise FileNotRecorded(f"{key!r} has no completed upload yet")
-    current = svc.store.file(user, file_id)
     if current is None or current.version_id != version_id:
         raise Superseded(f"{key!r} is no longer the file's current version")
     stored = uploads.head(key)
