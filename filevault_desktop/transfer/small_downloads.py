@@ -45,6 +45,7 @@ INLINE_FILE_MAX = 1024 * 1024
 """Files up to this size (as listed) are asked for inline."""
 INLINE_BATCH_BYTES = 2 * 1024 * 1024
 """Content bytes per answer: the API's limit (Lambda's response limit, with base64)."""
+BATCHES_IN_FLIGHT = 2
 _WRITERS = 4  # flushing to disk waits on the device: a few files at once overlap those waits
 
 
@@ -87,20 +88,28 @@ class SmallDownloads:
         """One outcome per item, in order (None: left for the one-file download)."""
         out: list[Outcome] = [None] * len(items)
         small = [i for i, item in enumerate(items) if item.size <= INLINE_FILE_MAX]
+
+        def batch(group: list[int]) -> None:
+            if not self._inline:
+                return
+            if cancel.is_set() or not self._consume(group, items, cancel):
+                for i in group:
+                    cancelled = TransferCancelled(
+                        items[i].remote_path, aborted=True, direction="download"
+                    )
+                    out[i] = self._fail(items[i], cancelled)
+                return
+            self._one_batch(group, items, out, writers)
+
+        groups = _groups(small, items)
         with ThreadPoolExecutor(_WRITERS, thread_name_prefix="filevault-write") as writers:
-            for group in _groups(small, items):
-                if not self._inline:
-                    break
-                if cancel.is_set() or not self._consume(group, items, cancel):
-                    for i in group:
-                        out[i] = self._fail(
-                            items[i],
-                            TransferCancelled(
-                                items[i].remote_path, aborted=True, direction="download"
-                            ),
-                        )
-                    continue
-                self._one_batch(group, items, out, writers)
+            if groups:
+                batch(groups[0])  # alone: it finds out whether the server has the route
+            # Then two batches in flight: the server reads one while the other is written here.
+            with ThreadPoolExecutor(
+                BATCHES_IN_FLIGHT, thread_name_prefix="filevault-batch"
+            ) as batches:
+                list(batches.map(batch, groups[1:]))
         return out
 
     def _consume(

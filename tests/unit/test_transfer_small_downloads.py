@@ -55,14 +55,16 @@ class InlineApi:
         self.files = files
         self.calls: list[list[str]] = []
         self.answer: dict[str, tuple[RemoteFile, bytes] | ApiError] = {}
-        self.fail: list[Exception] = []
+        self._lock = threading.Lock()
+        self.fail: dict[str, Exception] = {}  # by the first file id of a batch
 
     def download_inline_batch(
         self, file_ids: list[str]
     ) -> list[tuple[RemoteFile, bytes] | ApiError]:
-        self.calls.append(list(file_ids))
-        if self.fail:
-            raise self.fail.pop(0)
+        with self._lock:
+            self.calls.append(list(file_ids))
+        if file_ids[0] in self.fail:
+            raise self.fail.pop(file_ids[0])
         out: list[tuple[RemoteFile, bytes] | ApiError] = []
         for file_id in file_ids:
             n = int(file_id.removeprefix("f_"))
@@ -109,7 +111,7 @@ def test_files_come_in_batches_of_a_hundred_and_two_mib_and_large_ones_are_left(
     files["f_250"] = os.urandom(INLINE_FILE_MAX + 1)  # too large to ask for inline
     files.update({f"f_{n}": os.urandom(700 * KiB) for n in range(251, 255)})  # 2 per 2 MiB
     files["f_255"] = b""
-    api, events = InlineApi(files), []
+    api, events = InlineApi(files), list[TransferEvent]()
     with _engine(api, events) as engine:
         out = engine.download_small_files(_items(tmp_path, files))
     assert out[250] is None  # left to the ranged download
@@ -119,7 +121,7 @@ def test_files_come_in_batches_of_a_hundred_and_two_mib_and_large_ones_are_left(
             assert isinstance(out[n], RemoteFile) and out[n].version_id == "v1"  # type: ignore[union-attr]
             assert (tmp_path / f"{file_id}.bin").read_bytes() == data
     sizes = [sum(len(files[f]) for f in call) for call in api.calls]
-    assert [len(c) for c in api.calls] == [100, 100, 52, 3] and all(
+    assert sorted(len(c) for c in api.calls) == [3, 52, 100, 100] and all(
         "f_250" not in c for c in api.calls
     )
     assert max(len(c) for c in api.calls) <= 100 and max(sizes) <= INLINE_BATCH_BYTES
@@ -134,7 +136,7 @@ def test_files_come_in_batches_of_a_hundred_and_two_mib_and_large_ones_are_left(
 
 def test_bytes_that_differ_from_the_record_never_replace_the_original(tmp_path: Path) -> None:
     files = {"f_1": b"good one", "f_2": b"the real bytes", "f_3": b"no sha256 here"}
-    api, events = InlineApi(files), []
+    api, events = InlineApi(files), list[TransferEvent]()
     api.answer["f_2"] = (_record(2, files["f_2"]), b"tampered bytes")  # same size
     api.answer["f_3"] = (_record(3, files["f_3"], sha256=False), b"no sha256 HERE")  # MD5 differs
     (tmp_path / "f_2.bin").write_bytes(b"precious original")
@@ -162,7 +164,7 @@ def test_a_newer_version_than_listed_is_written_with_its_own_record(tmp_path: Pa
 
 def test_items_fail_alone_and_those_left_out_go_on_their_own(tmp_path: Path) -> None:
     files = {"f_1": b"one", "f_2": b"two", "f_3": b"three"}
-    api, events = InlineApi(files), []
+    api, events = InlineApi(files), list[TransferEvent]()
     api.answer["f_1"] = ApiError(400, "too_large_for_batch", "grew since it was listed")
     api.answer["f_2"] = NotFoundError(404, "in_trash", "the file is in the trash")
     with _engine(api, events) as engine:
@@ -177,7 +179,7 @@ def test_items_fail_alone_and_those_left_out_go_on_their_own(tmp_path: Path) -> 
 def test_a_server_without_the_route_is_asked_once(tmp_path: Path) -> None:
     files = {f"f_{n}": b"x" for n in range(150)}
     api = InlineApi(files)
-    api.fail = [NotFoundError(404, "not_found", "no such route")]
+    api.fail = {"f_0": NotFoundError(404, "not_found", "no such route")}
     with _engine(api) as engine:
         out = engine.download_small_files(_items(tmp_path, files))
         assert out == [None] * 150
@@ -189,8 +191,8 @@ def test_a_cut_batch_is_left_to_the_ranged_path_and_refusals_fail_the_batch(
     tmp_path: Path,
 ) -> None:
     files = {f"f_{n}": b"x" for n in range(300)}
-    api, events = InlineApi(files), []
-    api.fail = [NetworkError("connection reset"), AuthError("sign in again")]
+    api, events = InlineApi(files), list[TransferEvent]()
+    api.fail = {"f_0": NetworkError("connection reset"), "f_100": AuthError("sign in again")}
     with _engine(api, events) as engine:
         out = engine.download_small_files(_items(tmp_path, files))
     assert out[:100] == [None] * 100  # the ranged path retries range by range
