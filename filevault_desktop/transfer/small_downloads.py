@@ -161,18 +161,7 @@ class SmallDownloads:
             verify_bytes(remote, data)
             write_new_file(item.target, remote, data)
         except FileVaultError as exc:
-            self._emit(
-                TransferFailed(
-                    transfer_id,
-                    Direction.DOWNLOAD,
-                    shown,
-                    remote.path,
-                    failure_of(exc),
-                    exc.message,
-                    False,
-                )
-            )
-            return exc
+            return self._fail(item, exc, transfer_id=transfer_id, remote_path=remote.path)
         self._emit(
             TransferFinished(
                 transfer_id,
@@ -187,13 +176,21 @@ class SmallDownloads:
         )
         return remote
 
-    def _fail(self, item: SmallDownload, exc: FileVaultError) -> FileVaultError:
+    def _fail(
+        self,
+        item: SmallDownload,
+        exc: FileVaultError,
+        *,
+        transfer_id: str | None = None,
+        remote_path: str | None = None,
+    ) -> FileVaultError:
+        """Reports ``item`` failed (as the transfer ``transfer_id`` when it had started)."""
         self._emit(
             TransferFailed(
-                uuid.uuid4().hex,
+                transfer_id or uuid.uuid4().hex,
                 Direction.DOWNLOAD,
                 str(item.target),
-                item.remote_path,
+                remote_path or item.remote_path,
                 failure_of(exc),
                 exc.message,
                 False,
