@@ -265,6 +265,15 @@ class BlobStore:
         data: bytes = out["Body"].read()
         return data
 
+    def read_if_present(self, key: str) -> bytes | None:
+        """The object's bytes; None when it does not exist."""
+        try:
+            return self.read(key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+
     def iter_chunks(self, key: str, chunk_size: int = 1024**2) -> Iterator[bytes]:
         body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         try:

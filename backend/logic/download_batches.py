@@ -14,8 +14,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from backend.data.records import FileRecord
 from backend.errors import ApiError, BadRequest, Gone
 from backend.logic.context import Caller, Services
@@ -23,7 +21,6 @@ from backend.logic.files import record_downloads, servable_files
 from backend.logic.inputs import INLINE_BATCH_BYTES, INLINE_FILE_MAX
 
 _S3_CONCURRENCY = 8
-_MISSING = ("404", "NoSuchKey", "NotFound")
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,8 @@ def download_inline(
     def read(entry: FileRecord | ApiError) -> InlineDownload | ApiError:
         if isinstance(entry, ApiError):
             return entry
-        try:
-            data = svc.uploads.read(entry.blob_key) if entry.size else b""
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in _MISSING:
-                raise
+        data = svc.uploads.read_if_present(entry.blob_key) if entry.size else b""
+        if data is None:
             return Gone(f"the bytes of '{entry.path}' are missing", code="content_missing")
         if len(data) != entry.size:
             return Gone(
