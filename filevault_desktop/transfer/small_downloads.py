@@ -27,6 +27,7 @@ from typing import Protocol
 from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, FileVaultError, NetworkError, NotFoundError
 from filevault_desktop.transfer.bandwidth import TokenBucket
+from filevault_desktop.transfer.batching import consecutive_groups
 from filevault_desktop.transfer.errors import TransferCancelled
 from filevault_desktop.transfer.events import (
     Direction,
@@ -101,7 +102,9 @@ class SmallDownloads:
                 return
             self._one_batch(group, items, out, writers)
 
-        groups = _groups(small, items)
+        groups = consecutive_groups(
+            small, lambda i: items[i].size, INLINE_BATCH_BYTES, max_count=BATCH
+        )
         with ThreadPoolExecutor(_WRITERS, thread_name_prefix="filevault-write") as writers:
             if groups:
                 batch(groups[0])  # alone: it finds out whether the server has the route
@@ -197,20 +200,6 @@ class SmallDownloads:
             )
         )
         return exc
-
-
-def _groups(indices: list[int], items: list[SmallDownload]) -> list[list[int]]:
-    """Consecutive groups of at most BATCH files and INLINE_BATCH_BYTES (as listed)."""
-    groups: list[list[int]] = []
-    size = 0
-    for i in indices:
-        n = items[i].size
-        if not groups or len(groups[-1]) >= BATCH or size + n > INLINE_BATCH_BYTES:
-            groups.append([])
-            size = 0
-        groups[-1].append(i)
-        size += n
-    return groups
 
 
 __all__ = [

@@ -28,6 +28,7 @@ from tenacity.wait import wait_base
 from filevault_desktop.api.models import RemoteFile, UploadTicket
 from filevault_desktop.errors import ApiError, FileVaultError, NetworkError, NotFoundError
 from filevault_desktop.transfer.bandwidth import TokenBucket
+from filevault_desktop.transfer.batching import consecutive_groups
 from filevault_desktop.transfer.errors import PartUploadError, TransferCancelled, failure_reason
 from filevault_desktop.transfer.events import (
     Direction,
@@ -186,7 +187,7 @@ class SmallFileBatches:
     ) -> None:
         """Each group of files (at most INLINE_BATCH_BYTES) in one request that stores and
         records them."""
-        for group in _by_bytes(items, INLINE_BATCH_BYTES):
+        for group in consecutive_groups(items, lambda i: len(i.data), INLINE_BATCH_BYTES):
             if not self._inline:
                 self._send(group, out, alone, cancel)
                 continue
@@ -375,19 +376,6 @@ class SmallFileBatches:
                 False,
             )
         )
-
-
-def _by_bytes(items: list[_Item], limit: int) -> list[list[_Item]]:
-    """Consecutive groups whose bytes add up to at most ``limit`` (a larger file alone)."""
-    groups: list[list[_Item]] = []
-    size = 0
-    for item in items:
-        if not groups or size + len(item.data) > limit:
-            groups.append([])
-            size = 0
-        groups[-1].append(item)
-        size += len(item.data)
-    return groups
 
 
 def _upload_body(item: _Item) -> dict[str, object]:
