@@ -64,7 +64,7 @@ def download_all(
     Small files come a batch at a time with their bytes (when the engine has the API's inline
     download); the others each through a pre-signed URL, fetched a hundred at a time with
     ``batch_urls`` (the API's batch call) instead of one request per file."""
-    out: list[DownloadOutcome | None] = [None] * len(planned)
+    out: dict[int, DownloadOutcome] = {}
     ready: list[int] = []
     folders: set[Path] = set()
     for n, item in enumerate(planned):
@@ -85,15 +85,9 @@ def download_all(
             out[n] = _outcome(
                 planned[n], result.message if isinstance(result, FileVaultError) else None
             )
-    for n, outcome in zip(
-        rest,
-        _one_by_one(engine, [planned[n] for n in rest], files_at_once, cancel, batch_urls),
-        strict=True,
-    ):
-        out[n] = outcome
-    return [
-        o if o is not None else _outcome(planned[n], "not downloaded") for n, o in enumerate(out)
-    ]
+    one_by_one = _one_by_one(engine, [planned[n] for n in rest], files_at_once, cancel, batch_urls)
+    out.update(zip(rest, one_by_one, strict=True))
+    return [out[n] for n in range(len(planned))]
 
 
 def _small(item: PlannedDownload) -> SmallDownload:
