@@ -5,6 +5,9 @@ which Qt delivers on the UI thread (queued connections), so no worker ever touch
 and the UI thread never waits on the network or the disk. Transfer events are collected from
 the workers and handed to the UI in batches a few times a second: a thousand small uploads
 cost the UI thread a few dozen model updates, not thousands.
+
+Whatever receives these signals is a QObject (or a callable its connection keeps): PySide runs a
+queued call even when the receiving plain Python object has been freed since it was queued.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytestqt.wait_signal
 from pytestqt.qtbot import QtBot
 
 from filevault_desktop.gui.app import FileVaultApp
@@ -28,6 +30,38 @@ from tests.integration.stack import RunningStack
 
 _users = itertools.count()
 SIGNAL_TIMEOUT_MS = 30_000
+# Every slot qtbot ever disconnected; see ``_slots_outlive_their_queued_calls``.
+_DISCONNECTED_SLOTS: list[object] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _slots_outlive_their_queued_calls() -> Iterator[None]:
+    """Keeps every slot qtbot disconnects alive until the end of the session.
+
+    The bridge emits from worker threads, so its signals reach the UI thread as queued calls.
+    PySide delivers a call queued before a disconnect even when the slot's Python object has
+    since been freed, and runs it on the freed memory (a segfault in CI: a waitSignal's blocker
+    was gone when the bridge's second ``listing_ready`` of the same folder arrived). qtbot's
+    slots are bound methods and partials of its blockers, dropped right after the wait; kept
+    here, a late call lands on a finished blocker, which ignores it (a ``waitSignals`` blocker
+    would count it against maps it emptied when the wait ended, hence the second patch).
+    """
+    wait_signal = pytestqt.wait_signal
+    disconnect = wait_signal._silent_disconnect
+    count_emission = wait_signal.MultiSignalBlocker._unique_signal_emitted
+
+    def disconnect_and_keep(signal: object, slot: object) -> None:
+        _DISCONNECTED_SLOTS.append(slot)
+        disconnect(signal, slot)
+
+    def count_while_waiting(blocker: Any, signal: object, *args: object) -> None:
+        if signal in blocker._signals_map:  # emptied when the wait ended: nothing to count
+            count_emission(blocker, signal, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wait_signal, "_silent_disconnect", disconnect_and_keep)
+        patch.setattr(wait_signal.MultiSignalBlocker, "_unique_signal_emitted", count_while_waiting)
+        yield
 
 
 @dataclass(frozen=True)

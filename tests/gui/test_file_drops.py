@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl, SignalInstance
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QUrl, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from filevault_desktop.gui.browser import DropZone
 from filevault_desktop.gui.main_window import MainWindow
+from tests.gui.dnd import drag_events
 
 Target = tuple[QWidget, SignalInstance]
 
@@ -41,24 +41,11 @@ def _mime(urls: list[QUrl] | None = None, text: str | None = None) -> QMimeData:
     return mime
 
 
-def _events(target: QWidget, mime: QMimeData) -> tuple[QDragEnterEvent, QDragMoveEvent, QDropEvent]:
-    centre = QPointF(target.rect().center())
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    events = (
-        QDragEnterEvent(centre, *args),
-        QDragMoveEvent(centre, *args),
-        QDropEvent(centre, *args),
-    )
-    for event in events:
-        event.ignore()
-    return events
-
-
 def _send(target: QWidget, mime: QMimeData) -> tuple[bool, bool, bool]:
     """Sends drag-enter, drag-move and drop through Qt, as a drag would, stopping when one is
     refused (Qt routes a move or a drop only to the widget that took the drag-enter); returns
     whether each was accepted."""
-    events = _events(target, mime)
+    events = drag_events(target, mime)
     for event in events:
         QApplication.sendEvent(target, event)
         if not event.isAccepted():
@@ -69,7 +56,7 @@ def _send(target: QWidget, mime: QMimeData) -> tuple[bool, bool, bool]:
 def _handle(target: QWidget, mime: QMimeData) -> tuple[bool, bool, bool]:
     """Hands each event to the target's own handler, even the move and the drop of a drag whose
     drag-enter was refused; returns whether each was accepted."""
-    enter, move, drop = _events(target, mime)
+    enter, move, drop = drag_events(target, mime)
     target.dragEnterEvent(enter)
     target.dragMoveEvent(move)
     target.dropEvent(drop)
