@@ -8,15 +8,14 @@
    atomic, as in DynamoDB.
 2. moto serves requests on many threads with no locking; DynamoDB requests go
    through ``DYNAMODB_LOCK`` in the AWS front, which also gives snapshots a
-   consistent view (``dump_items``, ``TableSnapshot``).
+   consistent view (``dump_items``, ``TableJournal``).
 3. Writes note the keys they touch (on the table's stream), so a snapshot
-   re-serializes only the items changed since the last one (``TableSnapshot``).
+   appends only the items changed since the last one (``table_journal.TableJournal``).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from typing import Any
 
@@ -133,8 +132,8 @@ def install() -> None:
 
     def add_noting_change(self: Any, old: Any, new: Any) -> None:
         # Every write to a table with a stream (put, update, delete, batch, transaction)
-        # reports itself here; TableSnapshot re-serializes only those items.
-        changed: set[Any] | None = getattr(self.table, _CHANGED_ATTR, None)
+        # reports itself here; TableJournal appends only those items.
+        changed: set[Any] | None = getattr(self.table, CHANGED_KEYS_ATTR, None)
         if changed is not None:
             for item in (old, new):
                 if item is not None:
@@ -145,51 +144,7 @@ def install() -> None:
     _INSTALLED.append(True)
 
 
-_CHANGED_ATTR = "_filevault_changed_keys"
-
-
-class TableSnapshot:
-    """A table's items as DynamoDB-JSON lines, re-serializing only what changed.
-
-    The first call (and every ``full=True`` call) serializes every item. Later calls
-    serialize only the items whose writes were noted since (through the table's stream:
-    see :func:`install`); a table without a stream is serialized whole every time. The
-    lines are taken under ``DYNAMODB_LOCK``, so they are one consistent point in time.
-    """
-
-    def __init__(self, account_id: str, region: str, table_name: str) -> None:
-        self._where = (account_id, region, table_name)
-        self._table: Any = None
-        self._lines: dict[tuple[Any, Any], str] = {}
-
-    def lines(self, *, full: bool = False) -> list[str]:
-        from moto.dynamodb.models import dynamodb_backends
-
-        account_id, region, table_name = self._where
-        with DYNAMODB_LOCK:
-            table = dynamodb_backends[account_id][region].get_table(table_name)
-            changed: set[Any] | None = getattr(table, _CHANGED_ATTR, None)
-            incremental = (
-                not full
-                and table is self._table
-                and changed is not None
-                and table.stream_shard is not None
-            )
-            if incremental:
-                assert changed is not None
-                for key in changed:
-                    item = _lookup(table, *key)
-                    if item is None:
-                        self._lines.pop(key, None)
-                    else:
-                        self._lines[key] = _line(item)
-            else:
-                self._lines = {
-                    (item.hash_key, item.range_key): _line(item) for item in table.all_items()
-                }
-                self._table = table
-            setattr(table, _CHANGED_ATTR, set())
-            return list(self._lines.values())
+CHANGED_KEYS_ATTR = "_filevault_changed_keys"
 
 
 def dump_items(account_id: str, region: str, table_name: str) -> list[dict[str, Any]]:
@@ -201,11 +156,7 @@ def dump_items(account_id: str, region: str, table_name: str) -> list[dict[str, 
         return [item.to_json()["Attributes"] for item in table.all_items()]
 
 
-def _lookup(table: Any, hash_key: Any, range_key: Any) -> Any:
+def find_item(table: Any, hash_key: Any, range_key: Any) -> Any:
     if range_key is None:
         return table.items.get(hash_key)
     return table.items.get(hash_key, {}).get(range_key)
-
-
-def _line(item: Any) -> str:
-    return json.dumps(item.to_json()["Attributes"], separators=(",", ":"))

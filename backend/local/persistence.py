@@ -1,8 +1,8 @@
-"""Durable local-stack state: small JSON snapshots written atomically.
+"""Durable local-stack state: control files, and when to snapshot what moto keeps in memory.
 
 File bytes are durable by construction (the S3 store writes them to disk).
-What moto keeps in memory — the metadata table and the Cognito users — is
-snapshotted shortly after it changes and at shutdown. A stack that stopped
+What moto keeps in memory — the metadata table (``table_journal``) and the
+Cognito users — is written shortly after it changes and at shutdown. A stack that stopped
 without its final snapshot starts with a new epoch, so clients know the server
 may have lost recent changes and reconcile instead of trusting their cursor.
 """
@@ -17,12 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filevault_desktop.persist import write_atomic
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def read_json(path: Path) -> Any:
@@ -96,38 +93,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_items(items: list[dict[str, Any]], path: Path) -> int:
-    """One DynamoDB-JSON item per line, replacing the file atomically."""
-    return write_lines([json.dumps(item, separators=(",", ":")) for item in items], path)
-
-
-def write_lines(lines: list[str], path: Path) -> int:
-    """Already serialized items, one per line, replacing the file atomically."""
-    write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))
-    return len(lines)
-
-
-def load_table(db: DynamoDBClient, table: str, path: Path) -> int:
-    if not path.exists():
-        return 0
-    items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        pending: Any = {table: batch}
-        while pending:
-            out = db.batch_write_item(RequestItems=pending)
-            pending = out.get("UnprocessedItems") or None
-    return len(items)
-
-
 class Snapshotter:
     """Writes a snapshot soon after a change, and at shutdown.
 
     The first change after a quiet spell is written ``settle_s`` later (coalescing its
     burst); while changes keep coming, snapshots start at most once per ``interval_s``, so a
     change is on disk within about ``interval_s`` (plus the time a snapshot takes). The
-    callback gets ``full``: True at shutdown and every ``full_every_s`` (a snapshot that may
-    re-serialize only what changed is then rebuilt from scratch).
+    callback gets ``full``: True every ``full_every_s`` (a snapshot that may write only what
+    changed is then rebuilt from scratch, in case a change went unnoticed). The one at
+    shutdown is a regular one: it has to finish within the time a stopping stack is given.
     """
 
     def __init__(
@@ -155,12 +129,12 @@ class Snapshotter:
     def mark_dirty(self) -> None:
         self._dirty.set()
 
-    def flush(self, *, full: bool = False) -> None:
+    def flush(self, *, full: bool = False, rebuild_when_due: bool = True) -> None:
         with self._lock:
             self._dirty.clear()
             now = time.monotonic()
             self._last_start = now
-            if full or now - self._last_full >= self._full_every:
+            if full or (rebuild_when_due and now - self._last_full >= self._full_every):
                 full, self._last_full = True, now
             self._snapshot(full)
 
@@ -177,4 +151,4 @@ class Snapshotter:
         self._stop.set()
         self._dirty.set()
         self._thread.join(timeout=10)
-        self.flush(full=True)
+        self.flush(rebuild_when_due=False)

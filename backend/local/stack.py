@@ -31,20 +31,13 @@ from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key
 from backend.local.foreground import ForegroundLoad
 from backend.local.gateway import ApiGateway, JwtAuthorizer
 from backend.local.inprocess import InProcess
-from backend.local.moto_dynamodb import TableSnapshot
 from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.local.moto_speedups import install as install_moto_speedups
-from backend.local.persistence import (
-    Snapshotter,
-    StackIdentity,
-    StackState,
-    load_table,
-    read_json,
-    write_lines,
-)
+from backend.local.persistence import Snapshotter, StackIdentity, StackState, read_json
 from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
 from backend.local.schedules import ScheduledJobs
 from backend.local.sigv4 import SigV4Verifier
+from backend.local.table_journal import TableJournal
 from backend.local.workflows import (
     LambdaFunctions,
     LocalObjectLambda,
@@ -163,8 +156,13 @@ class LocalStack:
         jwk = self._signing_key()
         jwks = public_jwks(jwk)
         cognito = LocalCognito(self.region, jwk)
-        table = TableSnapshot(ACCOUNT_ID, self.region, self._names(identity)["table"])
-        snapshotter = Snapshotter(lambda full: self._snapshot(table, cognito, full))
+        table = TableJournal(
+            ACCOUNT_ID, self.region, self._names(identity)["table"], self._state.state_dir
+        )
+        # A rebuild of the table's base costs O(table); the journal's growth triggers it too.
+        snapshotter = Snapshotter(
+            lambda full: self._snapshot(table, cognito, full), full_every_s=600.0
+        )
         objects = ObjectStore(self.data_dir / "s3", min_part_size=self.min_part_size)
         lambdas = LambdaFunctions(self.region)
         s3_app = S3App(objects)
@@ -196,7 +194,7 @@ class LocalStack:
             processed_bucket=names["processed"],
             analytics_bucket=names["analytics"],
         )
-        self._provision_storage(session, aws_url, names)
+        self._provision_storage(session, aws_url, names, table)
         pool_id, client_id = self._provision_cognito(session, aws_url, identity, cognito)
         # The gateway needs its own URL (share links), known only once the port is bound.
         late = _LateApp()
@@ -329,7 +327,11 @@ class LocalStack:
         )
 
     def _provision_storage(
-        self, session: boto3.session.Session, aws_url: str, names: dict[str, str]
+        self,
+        session: boto3.session.Session,
+        aws_url: str,
+        names: dict[str, str],
+        journal: TableJournal,
     ) -> None:
         s3 = session.client("s3", endpoint_url=aws_url, config=_s3_config())
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
@@ -340,7 +342,7 @@ class LocalStack:
         table = naming.metadata_table_definition(names["table"])
         # The stream is drained (and trimmed: moto never trims it) by the workflows' poller.
         db.create_table(**table)
-        restored = load_table(db, names["table"], self._state.state_dir / "dynamodb.jsonl")
+        restored = journal.restore(db)
         log.info("restored %d metadata items", restored)
 
     def _provision_cognito(
@@ -393,8 +395,8 @@ class LocalStack:
             directory=CognitoDirectory(idp, config.user_pool_id),
         )
 
-    def _snapshot(self, table: TableSnapshot, cognito: LocalCognito, full: bool) -> None:
-        write_lines(table.lines(full=full), self._state.state_dir / "dynamodb.jsonl")
+    def _snapshot(self, table: TableJournal, cognito: LocalCognito, full: bool) -> None:
+        table.write(compact=full)
         users = LocalCognito.dump(cognito.export_users(self._pool_id))
         data = json.dumps({"users": users}).encode()
         if full or data != self._cognito_saved:  # users rarely change; skip the fsync

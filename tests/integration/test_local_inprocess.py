@@ -1,5 +1,5 @@
 """The local stack's own AWS calls answered in-process (backend/local/inprocess.py), and the
-incremental snapshot of the metadata table.
+metadata table's base and journal on disk (backend/local/table_journal.py).
 
 An ``AwsFront`` (our S3 + moto, SigV4-checked) is served on loopback for external callers;
 internal clients point at a port nobody listens on, so their calls can only succeed through
@@ -30,11 +30,12 @@ from backend.local import inprocess
 from backend.local.aws_front import AwsFront
 from backend.local.cognito import ACCOUNT_ID
 from backend.local.inprocess import InProcess
-from backend.local.moto_dynamodb import TableSnapshot, dump_items
+from backend.local.moto_dynamodb import dump_items
 from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.local.persistence import Snapshotter
 from backend.local.s3 import ContinueOnReadHandler, ObjectStore, S3App
 from backend.local.sigv4 import SigV4Verifier
+from backend.local.table_journal import TableJournal
 from tests.integration.helpers import download_bytes, upload_bytes
 from tests.integration.stack import client, start_stack
 
@@ -244,11 +245,10 @@ def test_switch_turns_it_off(front: Front, monkeypatch: pytest.MonkeyPatch) -> N
     assert len(front.served) == before + 1
 
 
-def test_table_snapshot_reserializes_only_changes_and_stays_exact(front: Front) -> None:
+def _table(front: Front, name: str) -> Any:
     db = _internal(front, "dynamodb")
-    table = f"snap-{secrets.token_hex(4)}"
     db.create_table(
-        TableName=table,
+        TableName=name,
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
@@ -260,17 +260,36 @@ def test_table_snapshot_reserializes_only_changes_and_stays_exact(front: Front) 
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
+    return db
+
+
+def _items(table: str) -> list[str]:
+    return sorted(json.dumps(i, sort_keys=True) for i in dump_items(ACCOUNT_ID, REGION, table))
+
+
+def _restored(front: Front, state_dir: Path) -> list[str]:
+    """What a stack restarting on ``state_dir`` would hold (a fresh table, as at start)."""
+    name = f"restored-{secrets.token_hex(4)}"
+    db = _table(front, name)
+    TableJournal(ACCOUNT_ID, REGION, name, state_dir).restore(db)
+    return _items(name)
+
+
+def _put(db: Any, table: str, pk: str, sk: str, **attrs: str) -> None:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}} | {k: {"S": v} for k, v in attrs.items()}
+    db.put_item(TableName=table, Item=item)
+
+
+def test_the_journal_restores_exactly_what_the_table_held(front: Front, tmp_path: Path) -> None:
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
     for i in range(20):
-        db.put_item(TableName=table, Item={"pk": {"S": f"p{i % 3}"}, "sk": {"S": f"s{i}"}})
-    snap = TableSnapshot(ACCOUNT_ID, REGION, table)
+        _put(db, table, f"p{i % 3}", f"s{i}")
+    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    journal.write()  # the first write lays down the base
+    assert _restored(front, tmp_path) == _items(table)
+    base = journal.base.stat()
 
-    def same() -> None:
-        incremental = sorted(snap.lines())
-        items = dump_items(ACCOUNT_ID, REGION, table)
-        full = sorted(json.dumps(i, separators=(",", ":")) for i in items)
-        assert incremental == full
-
-    same()
     db.update_item(
         TableName=table,
         Key={"pk": {"S": "p1"}, "sk": {"S": "s1"}},
@@ -278,6 +297,7 @@ def test_table_snapshot_reserializes_only_changes_and_stays_exact(front: Front) 
         ExpressionAttributeValues={":v": {"N": "7"}},
     )
     db.delete_item(TableName=table, Key={"pk": {"S": "p2"}, "sk": {"S": "s2"}})
+    journal.write()
     db.update_item(  # creates an item
         TableName=table,
         Key={"pk": {"S": "new"}, "sk": {"S": "x"}},
@@ -298,9 +318,85 @@ def test_table_snapshot_reserializes_only_changes_and_stays_exact(front: Front) 
             ]
         }
     )
-    same()
-    same()  # nothing changed since: still exact
-    assert sorted(snap.lines(full=True)) == sorted(snap.lines())
+    journal.write()
+    journal.write()  # nothing changed since: appends nothing
+    assert _restored(front, tmp_path) == _items(table)
+    # Only the journal grew: one line per changed item, the base untouched.
+    lines = journal.journal.read_text().splitlines()
+    assert len(lines) == 1 + 2 + 5
+    assert (journal.base.stat().st_ino, journal.base.stat().st_size) == (base.st_ino, base.st_size)
+
+
+def test_a_grown_journal_is_folded_into_a_new_base(front: Front, tmp_path: Path) -> None:
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
+    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path, min_compaction_bytes=1)
+    for i in range(5):
+        _put(db, table, "p", f"s{i}", v="x" * 100)
+    journal.write()
+    first_base = journal.base.stat().st_ino
+    for round_ in range(20):  # 20 appended puts would outgrow the base of five items
+        _put(db, table, "p", f"s{round_ % 2}", v=str(round_))
+        journal.write()
+        if round_ % 5 == 4:
+            assert _restored(front, tmp_path) == _items(table)
+    # The journal was folded into a new base whenever it had grown as large as the base.
+    assert journal.base.stat().st_ino != first_base
+    assert journal.journal.stat().st_size < journal.base.stat().st_size
+
+
+def test_a_journal_left_from_the_previous_base_is_not_replayed(
+    front: Front, tmp_path: Path
+) -> None:
+    """A crash between renaming the new base into place and replacing the journal leaves the
+    old journal beside a base that already holds its changes, and later ones."""
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
+    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    _put(db, table, "p", "s", v="first")
+    journal.write()
+    _put(db, table, "p", "s", v="second")
+    journal.write()
+    old_journal = journal.journal.read_bytes()
+    _put(db, table, "p", "s", v="third")
+    journal.write(compact=True)
+    journal.journal.write_bytes(old_journal)  # as if the crash came before its replacement
+    restored = _restored(front, tmp_path)
+    assert restored == _items(table)
+    assert '"third"' in restored[0]
+
+
+def test_a_torn_journal_end_is_cut_off_and_appends_go_on(front: Front, tmp_path: Path) -> None:
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
+    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    _put(db, table, "p", "a")
+    journal.write()
+    _put(db, table, "p", "b")
+    journal.write()
+    before = _items(table)
+    with journal.journal.open("ab") as f:
+        f.write(b'{"put":{"pk":{"S":"p"},"sk":')  # a crash in the middle of an append
+    name = f"restarted-{secrets.token_hex(4)}"
+    restarted_db = _table(front, name)
+    restarted = TableJournal(ACCOUNT_ID, REGION, name, tmp_path)
+    assert restarted.restore(restarted_db) == 2
+    assert _items(name) == before
+    assert journal.journal.read_bytes().endswith(b"\n")
+    _put(restarted_db, name, "p", "c")
+    restarted.write()  # appends after the cut, to the same journal
+    assert _restored(front, tmp_path) == _items(name)
+    assert len(_items(name)) == 3
+
+
+def test_a_base_written_before_the_journal_existed_is_read(front: Front, tmp_path: Path) -> None:
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
+    _put(db, table, "p", "a", v="1")
+    _put(db, table, "q", "b")
+    lines = [json.dumps(i) for i in dump_items(ACCOUNT_ID, REGION, table)]
+    (tmp_path / "dynamodb.jsonl").write_text("\n".join(lines) + "\n")  # items only
+    assert _restored(front, tmp_path) == _items(table)
 
 
 def test_snapshotter_coalesces_sustained_writes(tmp_path: Path) -> None:
@@ -320,8 +416,7 @@ def test_snapshotter_coalesces_sustained_writes(tmp_path: Path) -> None:
     time.sleep(0.5)
     snapshotter.stop()
     periodic = [t for t, full in calls[:-1]]
-    assert calls[-1][1] is True  # the shutdown snapshot is a full one
-    assert not any(full for _, full in calls[:-1])
+    assert not any(full for _, full in calls)  # nor the one at shutdown: it must be quick
     assert 3 <= len(periodic) <= 7, periodic  # ~1.5 s / 0.3 s, not one per write
     gaps = [b - a for a, b in itertools.pairwise(periodic)]
     assert min(gaps) >= 0.25
