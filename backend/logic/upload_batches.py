@@ -20,8 +20,9 @@ from functools import partial
 from typing import TypeVar
 
 from backend.data import keys
+from backend.data.keys import ItemKey
 from backend.data.metadata import Mutation
-from backend.data.records import FileRecord, Profile, UploadRecord, UploadStatus
+from backend.data.records import FileRecord, FileState, Profile, UploadRecord, UploadStatus
 from backend.errors import ApiError, BadRequest, Conflict, NotFound, QuotaExceeded
 from backend.logic.context import Caller, Services
 from backend.logic.inputs import (
@@ -50,6 +51,8 @@ FILES_PER_TRANSACTION = 19
 INLINE_FILES_PER_TRANSACTION = 24
 # S3 checks of a batch's objects run side by side: they are round trips, not work.
 _S3_CONCURRENCY = 8
+# Stands in for an inline file whose bytes the file already holds: it needs no upload.
+_UNCHANGED = ApiError("unchanged")
 
 T = TypeVar("T")
 
@@ -84,15 +87,19 @@ Item = TypeVar("Item", bound=InitiateUpload)
 
 
 def _start_each(
-    svc: Services, caller: Caller, items: Sequence[Item | ApiError], check: Callable[[Item], T]
+    svc: Services,
+    caller: Caller,
+    items: Sequence[Item | ApiError],
+    check: Callable[[Item], T],
+    existing: dict[ItemKey, FileRecord] | None = None,
 ) -> list[tuple[UploadRecord, T] | ApiError]:
     """Each item's new upload (with what ``check`` made of it), or the item's own error: its
     ``check``, a path twice in the batch, the quota (the batch's earlier items count too),
-    the expected version."""
+    the expected version. ``existing``: the files at the items' paths, when already read."""
     store, user = svc.store, caller.user_id
     profile = store.profile(user)
-    wanted = [item.path for item in items if not isinstance(item, ApiError)]
-    existing = store.get_many(FileRecord, [keys.path(user, path) for path in wanted])
+    if existing is None:
+        existing = _files_at(svc, caller, items)
     now = svc.now_ms()
     seen: set[str] = set()
     reserved = 0
@@ -114,6 +121,24 @@ def _start_each(
         reserved += item.size
         out.append((upload, checked))
     return out
+
+
+def _files_at(
+    svc: Services, caller: Caller, items: Sequence[InitiateUpload | ApiError]
+) -> dict[ItemKey, FileRecord]:
+    wanted = [item.path for item in items if not isinstance(item, ApiError)]
+    return svc.store.get_many(FileRecord, [keys.path(caller.user_id, path) for path in wanted])
+
+
+def _holds(current: FileRecord | None, item: InlineFile) -> bool:
+    """Whether the file already is these bytes (as after a retried request whose answer was
+    lost): sending them again changes nothing, whatever version the sender expected."""
+    return (
+        current is not None
+        and current.state is FileState.ACTIVE
+        and current.size == item.size
+        and current.sha256 == item.sha256
+    )
 
 
 def _with_used(profile: Profile, extra: int) -> Profile:
@@ -254,19 +279,31 @@ def upload_inline(
 ) -> list[FileRecord | ApiError]:
     """Records small files whose bytes came with the request, each on its own: checked
     (size, SHA-256, name, quota, expected version), stored in S3, then committed a few
-    transactions for the lot."""
+    transactions for the lot. A file that already holds the bytes sent is answered as it is."""
     valid = [item for item in items if isinstance(item, InlineFile)]
     if sum(item.size for item in valid) > INLINE_BATCH_BYTES:
         raise BadRequest(
             f"an inline batch carries at most {INLINE_BATCH_BYTES} bytes; send fewer files",
             code="batch_too_large",
         )
-    started = _start_each(
-        svc, caller, items, lambda item: _inline_bytes(item, svc.config.single_put_max)
-    )
+    existing = _files_at(svc, caller, items)
     out: list[FileRecord | ApiError | None] = [None] * len(items)
+    for index, item in enumerate(items):
+        if isinstance(item, InlineFile):
+            current = existing.get(keys.path(caller.user_id, item.path))
+            if _holds(current, item):
+                out[index] = current
+    started = _start_each(
+        svc,
+        caller,
+        [_UNCHANGED if done is not None else item for item, done in zip(items, out, strict=True)],
+        lambda item: _inline_bytes(item, svc.config.single_put_max),
+        existing,
+    )
     accepted: list[tuple[int, UploadRecord, bytes, str]] = []
     for index, (item, start) in enumerate(zip(items, started, strict=True)):
+        if start is _UNCHANGED:
+            continue
         if isinstance(start, ApiError):
             out[index] = start
         else:

@@ -151,3 +151,57 @@ def test_someone_else_writing_first_fails_only_that_item_and_drops_its_bytes(ali
     assert "file" in done[0] and done[1]["error"]["status"] == 409
     _, page, _ = alice.call("GET", "/files")
     assert {f["path"]: f["version_id"] for f in page["items"]}["race.txt"] == taken["version_id"]
+
+
+def _versions(api: Api, file_id: str) -> list[Any]:
+    _, versions, _ = api.call(
+        "GET",
+        f"/files/{file_id}/versions",
+        route="/files/{file_id}/versions",
+        params={"file_id": file_id},
+    )
+    return list(versions["items"])
+
+
+def test_a_retried_request_whose_answer_was_lost_changes_nothing(alice: Api) -> None:
+    """The client's HTTP layer sends a request again when the connection drops before the
+    answer: the files it carried already hold those bytes, so they are answered as they are
+    (no second version, no conflict for a path that had to be free, no quota used twice)."""
+    files = [
+        _item("r/new.txt", b"new file", expected_version=None),
+        _item("r/any.txt", b"any version"),
+    ]
+    first = _inline(alice, files)
+    _, me_before, _ = alice.call("GET", "/me")
+    _, feed_before, _ = alice.call("GET", "/changes", query={"limit": "100"})
+    again = _inline(alice, files)
+    assert [a["file"] for a in again] == [f["file"] for f in first]
+    for done in first:
+        assert len(_versions(alice, done["file"]["file_id"])) == 1
+    _, me_after, _ = alice.call("GET", "/me")
+    assert me_after["used_bytes"] == me_before["used_bytes"]
+    _, feed_after, _ = alice.call("GET", "/changes", query={"limit": "100"})
+    assert feed_after["changes"] == feed_before["changes"]
+
+
+def test_only_the_same_bytes_of_a_live_file_are_taken_as_already_there(alice: Api) -> None:
+    first = _inline(alice, [_item("s/a.txt", b"abc")])[0]["file"]
+    # Same size, other bytes: a new version (and a stale expected version is still refused).
+    changed = _inline(alice, [_item("s/a.txt", b"abd", expected_version=first["version_id"])])
+    assert changed[0]["file"]["version_id"] != first["version_id"]
+    stale = _inline(alice, [_item("s/a.txt", b"abe", expected_version=first["version_id"])])
+    assert stale[0]["error"]["status"] == 409
+    # Back to the first bytes while another version is current: a new version too.
+    back = _inline(alice, [_item("s/a.txt", b"abc")])[0]["file"]
+    assert back["version_id"] not in {first["version_id"], changed[0]["file"]["version_id"]}
+    assert len(_versions(alice, first["file_id"])) == 3
+    # A trashed file's bytes sent to its path: a new file, not the one in the trash.
+    status, _, _ = alice.call(
+        "DELETE",
+        f"/files/{first['file_id']}",
+        route="/files/{file_id}",
+        params={"file_id": first["file_id"]},
+    )
+    assert status in {200, 204}
+    revived = _inline(alice, [_item("s/a.txt", b"abc")])[0]["file"]
+    assert revived["version_id"] != back["version_id"]
