@@ -342,7 +342,7 @@ class LocalStack:
         table = naming.metadata_table_definition(names["table"])
         # The stream is drained (and trimmed: moto never trims it) by the workflows' poller.
         db.create_table(**table)
-        restored = journal.restore(db)
+        restored = journal.restore()
         log.info("restored %d metadata items", restored)
 
     def _provision_cognito(

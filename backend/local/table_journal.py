@@ -28,13 +28,10 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backend.local.moto_dynamodb import CHANGED_KEYS_ATTR, DYNAMODB_LOCK, find_item
 from filevault_desktop.persist import write_atomic
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +75,29 @@ class TableJournal:
 
     # ----- reading back ------------------------------------------------------------------------
 
-    def restore(self, db: DynamoDBClient) -> int:
-        """Writes what the files hold into the (new, empty) table; later ``write`` calls
-        append to the same journal. Returns the number of items restored."""
-        table_name = self._where[2]
-        schema = db.describe_table(TableName=table_name)["Table"]["KeySchema"]
-        kinds = {k["KeyType"]: k["AttributeName"] for k in schema}
-        loaded = self._read(kinds["HASH"], kinds.get("RANGE"))
-        items = list(loaded.items.values())
-        for start in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            pending: Any = {table_name: batch}
-            while pending:
-                out = db.batch_write_item(RequestItems=pending)
-                pending = out.get("UnprocessedItems") or None
+    def restore(self) -> int:
+        """Puts what the files hold into the (new, empty) table; later ``write`` calls append
+        to the same journal. Returns the number of items restored.
+
+        The items go straight into moto's table, not through the DynamoDB API: 50,000 items
+        took 17.8 s of the stack's start as 25-item BatchWriteItem requests, 3.8 s this way.
+        """
         with DYNAMODB_LOCK:
             table = self._moto_table()
-            setattr(table, CHANGED_KEYS_ATTR, set())  # restoring is not a change
+            loaded = self._read(table.hash_key_attr, table.range_key_attr)
+            stream, table.stream_shard = table.stream_shard, None  # restoring is not a change
+            try:
+                for item in loaded.items.values():
+                    table.put_item(item)
+            finally:
+                table.stream_shard = stream
+            setattr(table, CHANGED_KEYS_ATTR, set())
             if loaded.generation is not None and loaded.journal_bytes:
                 self._table = table
                 self._generation = loaded.generation
                 self._base_bytes = loaded.base_bytes
                 self._journal_bytes = loaded.journal_bytes
-        return len(items)
+        return len(loaded.items)
 
     def _read(self, hash_name: str, range_name: str | None) -> _Loaded:
         def key_of(item: dict[str, Any]) -> Key:

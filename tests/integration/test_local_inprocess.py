@@ -270,8 +270,8 @@ def _items(table: str) -> list[str]:
 def _restored(front: Front, state_dir: Path) -> list[str]:
     """What a stack restarting on ``state_dir`` would hold (a fresh table, as at start)."""
     name = f"restored-{secrets.token_hex(4)}"
-    db = _table(front, name)
-    TableJournal(ACCOUNT_ID, REGION, name, state_dir).restore(db)
+    _table(front, name)
+    TableJournal(ACCOUNT_ID, REGION, name, state_dir).restore()
     return _items(name)
 
 
@@ -380,7 +380,7 @@ def test_a_torn_journal_end_is_cut_off_and_appends_go_on(front: Front, tmp_path:
     name = f"restarted-{secrets.token_hex(4)}"
     restarted_db = _table(front, name)
     restarted = TableJournal(ACCOUNT_ID, REGION, name, tmp_path)
-    assert restarted.restore(restarted_db) == 2
+    assert restarted.restore() == 2
     assert _items(name) == before
     assert journal.journal.read_bytes().endswith(b"\n")
     _put(restarted_db, name, "p", "c")
