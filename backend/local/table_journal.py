@@ -169,6 +169,12 @@ class TableJournal:
             else:
                 lines = [_change(table, key) for key in changed]
         if rewrite:
+            log.info(
+                "rewriting the table's base: %d items (journal %d bytes, base %d bytes)",
+                len(lines),
+                self._journal_bytes,
+                self._base_bytes,
+            )
             self._rewrite(lines)
             self._table = table
         elif lines:

@@ -7,12 +7,14 @@ import dataclasses
 import hashlib
 import io
 import json
+import time
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from backend.data.blobs import BlobStore
+from backend.local.workflows import as_lambda_gets
 from backend.logic import analytics, processing
 from backend.logic.context import Services
 from backend.workflows.imaging import CorruptFile
@@ -184,7 +186,12 @@ def test_analytics_events_from_the_real_stream(svc: Services, alice: Api) -> Non
     )
     assert status == 302
     alice.call("DELETE", f"/files/{fid}", route="/files/{file_id}", params=params)
-    records = [json.loads(json.dumps(r.to_json(), default=str)) for r in shard.items[start:]]
+    records = [as_lambda_gets(r.to_json()) for r in shard.items[start:]]
+    # As Lambda gets them: plain JSON, the creation time in epoch seconds.
+    assert json.loads(json.dumps(records)) == records
+    assert all(
+        abs(r["dynamodb"]["ApproximateCreationDateTime"] - time.time()) < 60 for r in records
+    )
     events = analytics.events_from_stream(records)
     assert [e["action"] for e in events] == ["upload", "download", "share_access", "delete"]
     assert {e["file_id"] for e in events} == {fid}
