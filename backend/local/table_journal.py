@@ -68,8 +68,7 @@ class TableJournal:
         self.base = state_dir / BASE_NAME
         self.journal = state_dir / JOURNAL_NAME
         self._min_compaction = min_compaction_bytes
-        self._table: Any = None  # the moto table the files hold, once they are known to
-        self._generation = ""
+        self._table: Any = None  # the moto table, once the files are known to hold it
         self._base_bytes = 0
         self._journal_bytes = 0
 
@@ -94,7 +93,6 @@ class TableJournal:
             setattr(table, CHANGED_KEYS_ATTR, set())
             if loaded.generation is not None and loaded.journal_bytes:
                 self._table = table
-                self._generation = loaded.generation
                 self._base_bytes = loaded.base_bytes
                 self._journal_bytes = loaded.journal_bytes
         return len(loaded.items)
@@ -186,13 +184,11 @@ class TableJournal:
             self._journal_bytes += len(data)
 
     def _rewrite(self, lines: list[str]) -> None:
-        generation = secrets.token_hex(6)
-        header = _dumps({"base": generation})
-        base = "\n".join([header, *lines]) + "\n"
-        write_atomic(self.base, base.encode("utf-8"))
+        header = _dumps({"base": secrets.token_hex(6)})
+        base = ("\n".join([header, *lines]) + "\n").encode("utf-8")
+        write_atomic(self.base, base)
         journal = (header + "\n").encode("utf-8")
         write_atomic(self.journal, journal)
-        self._generation = generation
         self._base_bytes = len(base)
         self._journal_bytes = len(journal)
 
