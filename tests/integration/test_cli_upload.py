@@ -47,6 +47,10 @@ def test_upload_files_and_folders(stack: RunningStack, tmp_path: Path) -> None:
 
     again = run(["upload", str(single), "--to", "backup"], home, stack)
     assert again.returncode == 0 and "uploaded backup/report.pdf" in again.stdout
+    assert len(svc.versions("backup/report.pdf")) == 1  # the same bytes: nothing new to keep
+    single.write_bytes(b"%PDF-1.7 changed")
+    changed = run(["upload", str(single), "--to", "backup"], home, stack)
+    assert changed.returncode == 0 and "uploaded backup/report.pdf" in changed.stdout
     assert len(svc.versions("backup/report.pdf")) == 2
 
 
