@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ FILES_PER_TRANSACTION = 19
 INLINE_FILES_PER_TRANSACTION = 24
 # S3 checks of a batch's objects run side by side: they are round trips, not work.
 _S3_CONCURRENCY = 8
-# Stands in for an inline file whose bytes the file already holds: it needs no upload.
-_UNCHANGED = ApiError("unchanged")
+# Stands in for an inline file answered before any upload starts (the file already holds its
+# bytes, or they failed their checks), so the batch's other files go on their way.
+_ANSWERED = ApiError("answered")
 
 T = TypeVar("T")
 
@@ -130,12 +132,11 @@ def _files_at(
     return svc.store.get_many(FileRecord, [keys.path(caller.user_id, path) for path in wanted])
 
 
-def _holds(current: FileRecord | None, item: InlineFile) -> bool:
+def _holds(current: FileRecord, item: InlineFile) -> bool:
     """Whether the file already is these bytes (as after a retried request whose answer was
     lost): sending them again changes nothing, whatever version the sender expected."""
     return (
-        current is not None
-        and current.state is FileState.ACTIVE
+        current.state is FileState.ACTIVE
         and current.size == item.size
         and current.sha256 == item.sha256
     )
@@ -286,23 +287,28 @@ def upload_inline(
             f"an inline batch carries at most {INLINE_BATCH_BYTES} bytes; send fewer files",
             code="batch_too_large",
         )
+    check = partial(_inline_bytes, single_put_max=svc.config.single_put_max)
     existing = _files_at(svc, caller, items)
+    sent = Counter(item.path for item in valid)
     out: list[FileRecord | ApiError | None] = [None] * len(items)
     for index, item in enumerate(items):
-        if isinstance(item, InlineFile):
+        # A path sent twice goes the usual way, where the second is refused as a duplicate.
+        if isinstance(item, InlineFile) and sent[item.path] == 1:
             current = existing.get(keys.path(caller.user_id, item.path))
-            if _holds(current, item):
-                out[index] = current
+            if current is not None and _holds(current, item):
+                # The bytes must still be the ones declared, as for any other item.
+                checked = _outcome(partial(check, item))
+                out[index] = checked if isinstance(checked, ApiError) else current
     started = _start_each(
         svc,
         caller,
-        [_UNCHANGED if done is not None else item for item, done in zip(items, out, strict=True)],
-        lambda item: _inline_bytes(item, svc.config.single_put_max),
+        [_ANSWERED if done is not None else item for item, done in zip(items, out, strict=True)],
+        check,
         existing,
     )
     accepted: list[tuple[int, UploadRecord, bytes, str]] = []
     for index, (item, start) in enumerate(zip(items, started, strict=True)):
-        if start is _UNCHANGED:
+        if start is _ANSWERED:
             continue
         if isinstance(start, ApiError):
             out[index] = start

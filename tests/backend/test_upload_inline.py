@@ -205,3 +205,17 @@ def test_only_the_same_bytes_of_a_live_file_are_taken_as_already_there(alice: Ap
     assert status in {200, 204}
     revived = _inline(alice, [_item("s/a.txt", b"abc")])[0]["file"]
     assert revived["version_id"] != back["version_id"]
+
+
+def test_a_file_that_holds_the_bytes_sent_is_still_checked_like_any_other(alice: Api) -> None:
+    first = _inline(alice, [_item("c/a.txt", b"abc")])[0]["file"]
+    # Declaring the current SHA-256 with other bytes: refused, not taken as unchanged.
+    forged = _item("c/a.txt", b"abc") | {"content": base64.b64encode(b"xyz").decode("ascii")}
+    refused = _inline(alice, [forged])
+    assert refused[0]["error"]["code"] == "checksum_mismatch"
+    # The same path twice in a batch: the second is a duplicate, even with unchanged bytes.
+    twice = _inline(alice, [_item("c/a.txt", b"abc"), _item("c/a.txt", b"abc")])
+    assert twice[1]["error"]["code"] == "duplicate"
+    twice = _inline(alice, [_item("c/a.txt", b"abc"), _item("c/a.txt", b"new bytes")])
+    assert twice[1]["error"]["code"] == "duplicate"
+    assert _versions(alice, first["file_id"])[0]["sha256"] == hashlib.sha256(b"abc").hexdigest()
