@@ -99,8 +99,7 @@ class TableJournal:
 
     def _read(self, hash_name: str, range_name: str | None) -> _Loaded:
         def key_of(item: dict[str, Any]) -> Key:
-            ranged = item.get(range_name) if range_name else None
-            return json.dumps([item.get(hash_name), ranged], sort_keys=True)
+            return _key(item.get(hash_name), item.get(range_name) if range_name else None)
 
         items: dict[Key, dict[str, Any]] = {}
         generation: str | None = None
@@ -143,7 +142,7 @@ class TableJournal:
             elif "put" in doc:
                 items[key_of(doc["put"])] = doc["put"]
             else:
-                items.pop(json.dumps(doc["delete"], sort_keys=True), None)
+                items.pop(_key(*doc["delete"]), None)
             good += len(line)
         return good
 
@@ -176,12 +175,17 @@ class TableJournal:
             self._rewrite(lines)
             self._table = table
         elif lines:
+            # The changes were taken from the table: until they are on disk, the next write
+            # must rewrite the base (an append that failed may also have left a torn line,
+            # after which a later append would never be read back).
+            self._table = None
             data = ("\n".join(lines) + "\n").encode("utf-8")
             with self.journal.open("ab") as f:
                 f.write(data)
                 f.flush()
                 os.fdatasync(f.fileno())
             self._journal_bytes += len(data)
+            self._table = table
 
     def _rewrite(self, lines: list[str]) -> None:
         header = _dumps({"base": secrets.token_hex(6)})
@@ -207,6 +211,11 @@ def _change(table: Any, key: tuple[Any, Any]) -> str:
     return _dumps(
         {"delete": [hash_key.to_json(), range_key.to_json() if range_key is not None else None]}
     )
+
+
+def _key(hash_key: Any, range_key: Any) -> Key:
+    """An item's key as the base's items and the journal's deletes both name it."""
+    return json.dumps([hash_key, range_key], sort_keys=True)
 
 
 def _dumps(doc: Any) -> str:

@@ -389,6 +389,30 @@ def test_a_torn_journal_end_is_cut_off_and_appends_go_on(front: Front, tmp_path:
     assert len(_items(name)) == 3
 
 
+def test_an_append_that_failed_is_followed_by_a_whole_base(
+    front: Front, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = f"journal-{secrets.token_hex(4)}"
+    db = _table(front, table)
+    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    _put(db, table, "p", "a")
+    journal.write()
+    _put(db, table, "p", "b")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("os.fdatasync", full_disk)
+        with pytest.raises(OSError):
+            journal.write()
+    journal.journal.write_bytes(journal.journal.read_bytes() + b'{"put":')  # and torn
+    _put(db, table, "p", "c")
+    journal.write()  # not an append after the torn line: a new base holding "b" too
+    assert _restored(front, tmp_path) == _items(table)
+    assert len(_items(table)) == 3
+
+
 def test_a_base_written_before_the_journal_existed_is_read(front: Front, tmp_path: Path) -> None:
     table = f"journal-{secrets.token_hex(4)}"
     db = _table(front, table)
