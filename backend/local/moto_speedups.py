@@ -69,6 +69,7 @@ Each replaces a computation moto repeats on every request with one done once:
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 _INSTALLED: list[bool] = []
@@ -471,7 +472,7 @@ def _partition_queries() -> None:
         part = table.items[hash_key]
         return [part[key] for key in keys[lo:hi]] if lo < hi else []
 
-    signature = __import__("inspect").signature(original_query)
+    signature = inspect.signature(original_query)
 
     @functools.wraps(original_query)
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -533,7 +534,7 @@ def _partition_queries() -> None:
         return out
 
     original_scan = Table.scan
-    scan_signature = __import__("inspect").signature(original_scan)
+    scan_signature = inspect.signature(original_scan)
 
     @functools.wraps(original_scan)
     def scan(self: Any, *args: Any, **kwargs: Any) -> Any:
