@@ -10,6 +10,7 @@ may have lost recent changes and reconcile instead of trusting their cursor.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from filevault_desktop.persist import write_atomic
+
+log = logging.getLogger("filevault.local.persistence")
 
 
 def read_json(path: Path) -> Any:
@@ -102,6 +105,10 @@ class Snapshotter:
     callback gets ``full``: True every ``full_every_s`` (a snapshot that may write only what
     changed is then rebuilt from scratch, in case a change went unnoticed). The one at
     shutdown is a regular one: it has to finish within the time a stopping stack is given.
+
+    A snapshot that fails (a full disk, say) is logged and tried again, waiting
+    ``retry_s`` and then twice as long each time up to ``max_retry_s``: the changes stay
+    in memory meanwhile, and the thread that writes them must outlive the failure.
     """
 
     def __init__(
@@ -111,11 +118,15 @@ class Snapshotter:
         settle_s: float = 0.5,
         interval_s: float = 1.0,
         full_every_s: float = 60.0,
+        retry_s: float = 1.0,
+        max_retry_s: float = 60.0,
     ) -> None:
         self._snapshot = snapshot
         self._settle = settle_s
         self._interval = interval_s
         self._full_every = full_every_s
+        self._retry = retry_s
+        self._max_retry = max_retry_s
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -134,18 +145,36 @@ class Snapshotter:
             self._dirty.clear()
             now = time.monotonic()
             self._last_start = now
-            if full or (rebuild_when_due and now - self._last_full >= self._full_every):
-                full, self._last_full = True, now
+            full = full or (rebuild_when_due and now - self._last_full >= self._full_every)
             self._snapshot(full)
+            if full:
+                self._last_full = now
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             if self._dirty.wait(timeout=0.5) and not self._stop.is_set():
                 # Coalesce: let a burst settle, and never start sooner than interval_s after
                 # the previous snapshot started.
                 since = time.monotonic() - self._last_start
                 self._stop.wait(max(self._settle, self._interval - since))
-                self.flush()
+                try:
+                    self.flush()
+                except Exception:
+                    failures += 1
+                    self._dirty.set()  # what it was to write is still unwritten
+                    delay = min(self._retry * 2 ** (failures - 1), self._max_retry)
+                    log.exception(
+                        "could not save the local stack's state (attempt %d); "
+                        "trying again in %.0f s",
+                        failures,
+                        delay,
+                    )
+                    self._stop.wait(delay)
+                else:
+                    if failures:
+                        log.warning("saved the local stack's state after %d failures", failures)
+                    failures = 0
 
     def stop(self) -> None:
         self._stop.set()

@@ -494,3 +494,28 @@ def test_a_generator_app_is_answered() -> None:
         yield b'["http://q/1"]}'
 
     assert _bare(lazy).list_queues()["QueueUrls"] == ["http://q/1"]
+
+
+def test_a_snapshot_that_fails_is_tried_again_and_the_snapshotter_keeps_running() -> None:
+    attempts: list[bool] = []
+    saved = threading.Event()
+    saved_again = threading.Event()
+
+    def snapshot(full: bool) -> None:
+        attempts.append(full)
+        if len(attempts) <= 2:
+            raise OSError(28, "No space left on device")
+        (saved_again if saved.is_set() else saved).set()
+
+    snapshotter = Snapshotter(
+        snapshot, settle_s=0.01, interval_s=0.01, full_every_s=3600, retry_s=0.05
+    )
+    snapshotter.start()
+    try:
+        snapshotter.mark_dirty()  # one change, never marked again: the retries must carry it
+        assert saved.wait(5), attempts
+        assert len(attempts) == 3
+        snapshotter.mark_dirty()  # the thread survived the failures and still writes
+        assert saved_again.wait(5), attempts
+    finally:
+        snapshotter.stop()
