@@ -111,6 +111,7 @@ def up(
     """Run the local stack in the foreground until Ctrl-C (or SIGTERM)."""
     if nice and hasattr(os, "nice"):
         os.nice(nice)  # before any thread starts: every thread of the stack inherits it
+    from backend.local.gc_tuning import tune_for_long_lived_heap
     from backend.local.stack import LocalStack
 
     logging.basicConfig(
@@ -134,6 +135,7 @@ def up(
     except (RuntimeError, OSError) as exc:
         fail(f"cannot start the local stack: {exc}", 3)
         return
+    tune_for_long_lived_heap()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
