@@ -271,6 +271,9 @@ def _commit_one(
         drop_loser(svc, caller, upload)
         return exc
     except ApiError as exc:
+        if not with_session:
+            # An inline file's bytes have no session to expire with: recorded now or never.
+            svc.uploads.delete(upload.blob_key)
         return exc
     return single[0]
 

@@ -6,6 +6,8 @@ import base64
 import hashlib
 from typing import Any
 
+import pytest
+
 from backend.data import keys
 from backend.data.records import Profile
 from tests.backend.conftest import Api, upload_file
@@ -126,6 +128,27 @@ def test_quota_counts_the_batch_itself_and_refuses_before_storing(alice: Api) ->
         Bucket=alice.services.uploads.bucket, Prefix="users/sub-alice/"
     )
     assert len(listed.get("Contents", [])) == 2
+
+
+def test_bytes_stored_for_files_the_quota_then_refuses_are_deleted(
+    alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer uses up the quota between the batch's check and its commit: the files
+    fail, and the bytes already stored for them (referred to by nothing) are not left behind."""
+    store, uploads = alice.services.store, alice.services.uploads
+    store.put_plain(keys.profile("sub-alice"), Profile("sub-alice", 1000, 0, 0))
+    put_bytes = uploads.put_bytes
+
+    def put_then_someone_else_fills_the_quota(*args: Any, **kwargs: Any) -> str:
+        etag = put_bytes(*args, **kwargs)
+        store.put_plain(keys.profile("sub-alice"), Profile("sub-alice", 1000, 999, 0))
+        return etag
+
+    monkeypatch.setattr(uploads, "put_bytes", put_then_someone_else_fills_the_quota)
+    done = _inline(alice, [_item(f"q/{n}.bin", b"four") for n in range(3)])
+    assert [d["error"]["code"] for d in done] == ["quota_exceeded"] * 3
+    listed = uploads._s3.list_objects_v2(Bucket=uploads.bucket, Prefix="users/sub-alice/")
+    assert listed.get("Contents", []) == []
 
 
 def test_a_batch_over_its_byte_limit_is_refused_whole(alice: Api) -> None:
