@@ -35,10 +35,12 @@ from backend.logic.inputs import (
 )
 from backend.logic.uploads import (
     UploadTicket,
+    after_conflict,
     already_completed,
     check_quota,
     drop_loser,
     new_upload,
+    session_ttl,
     stored_etag,
     ticket_for,
     version_mutation,
@@ -78,7 +80,7 @@ def initiate_batch(
     started = _start_each(svc, caller, items, check)
     sessions = [s[0] for s in started if not isinstance(s, ApiError)]
     svc.store.put_many_plain(
-        [(keys.upload(caller.user_id, u.upload_id), u, u.expires_at // 1000) for u in sessions]
+        [(keys.upload(caller.user_id, u.upload_id), u, session_ttl(u)) for u in sessions]
     )
     return [
         s if isinstance(s, ApiError) else ticket_for(svc, s[0], s[0].created_at) for s in started
@@ -268,6 +270,8 @@ def _commit_one(
     try:
         svc.store.commit(caller.user_id, build)
     except Conflict as exc:
+        if with_session:
+            return _outcome(partial(after_conflict, svc, caller, upload, exc))
         drop_loser(svc, caller, upload)
         return exc
     except ApiError as exc:

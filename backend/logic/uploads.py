@@ -25,6 +25,9 @@ from backend.logic.context import Caller, Services, new_id, new_version_id
 from backend.logic.inputs import MAX_PARTS, CompleteUpload, InitiateUpload, PartNumbers
 
 MiB = 1024**2
+# How long past its expiry a session record stays for the daily sweep to find (see
+# session_ttl); a week covers a sweep that failed or was stopped for a few days.
+SESSION_SWEEP_GRACE_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ def _check_expected(existing: FileRecord | None, body: InitiateUpload) -> None:
             f"'{body.path}' is not at version {body.expected_version}",
             current_version=existing.version_id if existing else None,
         )
+
+
+def session_ttl(upload: UploadRecord) -> int:
+    """When DynamoDB may drop a session record (epoch seconds): well after it expires, so
+    the daily sweep (``trash.purge_expired``) finds an abandoned session and deletes its
+    bytes with it; the TTL only catches what the sweep did not."""
+    return upload.expires_at // 1000 + SESSION_SWEEP_GRACE_S
 
 
 def check_quota(profile: Profile, size: int) -> None:
@@ -122,7 +132,7 @@ def initiate(svc: Services, caller: Caller, body: InitiateUpload) -> UploadTicke
     store.put_plain(
         keys.upload(caller.user_id, upload.upload_id),
         upload,
-        ttl=upload.expires_at // 1000,
+        ttl=session_ttl(upload),
     )
     return ticket_for(svc, upload, now)
 
@@ -234,6 +244,20 @@ def stored_etag(svc: Services, upload: UploadRecord, body: CompleteUpload) -> st
     return stored.etag
 
 
+def after_conflict(
+    svc: Services, caller: Caller, upload: UploadRecord, conflict: Conflict
+) -> FileRecord:
+    """The outcome of a completion whose commit failed on a conflict. If another request
+    completed this very upload meanwhile (a client retrying a completion whose answer was
+    slow), that outcome is this one's too, and the bytes stay: they are the file's now.
+    Otherwise the upload lost to another writer: its bytes and session are dropped."""
+    session = svc.store.upload(caller.user_id, upload.upload_id)
+    if session is not None and session.status is UploadStatus.COMPLETED:
+        return already_completed(svc, caller, session)
+    drop_loser(svc, caller, upload)
+    raise conflict
+
+
 def drop_loser(svc: Services, caller: Caller, upload: UploadRecord) -> None:
     """The loser of a race keeps nothing half-done: its bytes and session are dropped."""
     svc.uploads.delete(upload.blob_key)
@@ -254,9 +278,8 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
 
     try:
         svc.store.commit(caller.user_id, build)
-    except Conflict:
-        drop_loser(svc, caller, upload)
-        raise
+    except Conflict as exc:
+        return after_conflict(svc, caller, upload, exc)
     return result[0]
 
 
@@ -316,13 +339,16 @@ def version_mutation(
         store.put(keys.version(user, upload.file_id, upload.version_id), version),
     ]
     if with_session:
+        # Only a pending session completes: never twice, never after it was swept.
         items.append(
             store.put(
                 keys.upload(user, upload.upload_id),
                 upload,
+                condition="#status = :pending",
+                values={":pending": UploadStatus.PENDING.value},
                 status=UploadStatus.COMPLETED.value,
                 result_version=upload.version_id,
-                ttl=upload.expires_at // 1000,
+                ttl=session_ttl(upload),
             )
         )
     message = f"'{upload.path}' was changed by someone else while this upload ran"
@@ -341,7 +367,11 @@ def version_mutation(
         items=items,
         change=change,
         used_delta=upload.size,
-        conflict_messages={0: message, 1: message},
+        conflict_messages={
+            0: message,
+            1: message,
+            3: "the upload was completed by another request, or expired; upload again",
+        },
     )
 
 

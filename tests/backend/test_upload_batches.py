@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pytest
+
 from backend.data import keys
 from backend.data.records import Profile
+from backend.logic import uploads as uploads_logic
 from tests.backend.conftest import Api, put_bytes, upload_file
 
 
@@ -140,3 +143,42 @@ def test_download_urls_come_in_batches_and_items_fail_alone(alice: Api) -> None:
     assert trashed["error"]["code"] == "in_trash" and unknown["error"]["status"] == 404
     status, _, _ = alice.call("POST", "/download-batches", {"file_ids": ["../etc"]})
     assert status == 400
+
+
+def _complete_one(api: Api, upload_id: str) -> tuple[int, dict[str, Any]]:
+    status, out, _ = api.call(
+        "POST",
+        f"/uploads/{upload_id}/complete",
+        {"parts": []},
+        route="/uploads/{upload_id}/complete",
+        params={"upload_id": upload_id},
+    )
+    return status, out
+
+
+def _racing_completions(alice: Api, monkeypatch: pytest.MonkeyPatch, path: str) -> list[Any]:
+    """Two completions of one upload (a client retrying a request whose answer was slow):
+    the second read the session while the first was still committing."""
+    status, up, _ = alice.call("POST", "/uploads", {"path": path, "size": 5})
+    assert status == 201, up
+    up["_sub"] = alice.claims["sub"]
+    put_bytes(alice.services, up, b"bytes")
+    stale = alice.services.store.upload("sub-alice", up["upload_id"])
+    first = _complete_one(alice, up["upload_id"])
+    monkeypatch.setattr(uploads_logic, "_pending", lambda svc, caller, upload_id: stale)
+    second = _complete_one(alice, up["upload_id"])
+    return [first, second]
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "new version"])
+def test_a_completion_racing_another_of_the_same_upload_keeps_its_bytes(
+    alice: Api, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    if existing:
+        upload_file(alice, "race.txt", b"old")
+    (s1, done), (s2, again) = _racing_completions(alice, monkeypatch, "race.txt")
+    assert s1 == 200 and s2 == 200, again
+    assert again["version_id"] == done["version_id"]
+    blob = keys.blob_key("sub-alice", done["file_id"], done["version_id"])
+    s3 = alice.services.uploads._s3
+    assert s3.get_object(Bucket="uploads", Key=blob)["Body"].read() == b"bytes"
