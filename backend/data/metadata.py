@@ -259,29 +259,38 @@ class MetadataStore:
             if after is None:
                 return
 
-    def scan_trash(
-        self, *, trashed_before: int, page_size: int = 1000
-    ) -> Iterator[tuple[str, FileRecord | PurgeRecord]]:
-        """Every user's trash entries (``T#``) trashed before ``trashed_before`` and every
-        unfinished purge (``PURGE#``), as (user id, record): a scan of the whole table,
-        filtered by DynamoDB (the scheduled purge; no index is kept for a daily job)."""
+    def scan_expired(
+        self, *, trashed_before: int, sessions_expired_before: int, page_size: int = 1000
+    ) -> Iterator[tuple[str, FileRecord | PurgeRecord | UploadRecord]]:
+        """What the daily job tidies, as (user id, record): every user's trash entries
+        (``T#``) trashed before ``trashed_before``, every unfinished purge (``PURGE#``) and
+        every upload session (``UP#``) still pending that expired before
+        ``sessions_expired_before``. A scan of the whole table, filtered by DynamoDB (no index
+        is kept for a daily job); each user's items come together, in key order."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "FilterExpression": (
                 "(begins_with(#sk, :trash) AND #state = :trashed AND #trashed_at < :before)"
                 " OR (begins_with(#sk, :purge) AND attribute_exists(#purged_at))"
+                " OR (begins_with(#sk, :upload) AND #status = :pending"
+                " AND #expires_at < :expired)"
             ),
             "ExpressionAttributeNames": {
                 "#sk": naming.SK,
                 "#state": "state",
                 "#trashed_at": "trashed_at",
                 "#purged_at": "purged_at",
+                "#status": "status",
+                "#expires_at": "expires_at",
             },
             "ExpressionAttributeValues": {
                 ":trash": _to_attr("T#"),
                 ":purge": _to_attr("PURGE#"),
+                ":upload": _to_attr("UP#"),
                 ":trashed": _to_attr(FileState.TRASHED.value),
                 ":before": _to_attr(trashed_before),
+                ":pending": _to_attr(UploadStatus.PENDING.value),
+                ":expired": _to_attr(sessions_expired_before),
             },
             "Limit": page_size,
         }
@@ -299,10 +308,25 @@ class MetadataStore:
                     yield user_id, from_item(FileRecord, item)
                 elif sk.startswith("PURGE#"):
                     yield user_id, from_item(PurgeRecord, item)
+                elif sk.startswith("UP#"):
+                    yield user_id, from_item(UploadRecord, item)
             last = out.get("LastEvaluatedKey")
             if not last:
                 return
             params["ExclusiveStartKey"] = last
+
+    def delete_if(
+        self, key: keys.ItemKey, *, condition: str, values: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Deletes the item if ``condition`` holds; False when it did not (or it is gone)."""
+        op = self.delete(key, condition=condition, values=values)["Delete"]
+        try:
+            self._db.delete_item(**op)
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ----- writes -----
     def put_plain(

@@ -128,7 +128,9 @@ ACCESS: Final[Mapping[str, Access]] = {
 JOB_ACCESS: Final[Mapping[str, Access]] = {
     # backend/logic/trash.py purge_expired: scan for old trash entries, read a user's versions
     # and links (Query), then per file one transaction (ConditionCheck/Delete/Put, the profile
-    # Update, read with GetItem) and the deletion of every S3 version of its bytes and previews.
+    # Update, read with GetItem) and the deletion of every S3 version of its bytes and previews;
+    # and abandoned upload sessions (uploads.sweep_abandoned): a conditional DeleteItem, then
+    # their multipart upload aborted and their object deleted.
     "TrashPurge": {
         Target.TABLE: (
             "dynamodb:Scan",
@@ -139,7 +141,7 @@ JOB_ACCESS: Final[Mapping[str, Access]] = {
             "dynamodb:DeleteItem",
             "dynamodb:ConditionCheckItem",
         ),
-        Target.UPLOAD_OBJECTS: PURGE_OBJECT_ACTIONS,
+        Target.UPLOAD_OBJECTS: (*PURGE_OBJECT_ACTIONS, "s3:AbortMultipartUpload"),
         Target.UPLOAD_VERSIONS: PURGE_LIST_ACTIONS,
         Target.PROCESSED_OBJECTS: PURGE_OBJECT_ACTIONS,
         Target.PROCESSED_VERSIONS: PURGE_LIST_ACTIONS,

@@ -39,11 +39,13 @@ from backend.data.records import (
     Profile,
     PurgeRecord,
     ShareRecord,
+    UploadRecord,
     VersionRecord,
 )
 from backend.errors import Conflict, NotFound
 from backend.logic.context import Caller, Services
 from backend.logic.files import decode_cursor, encode_cursor
+from backend.logic.uploads import sweep_abandoned
 
 log = logging.getLogger("filevault.trash")
 DAY_MS = 24 * 3600 * 1000
@@ -87,6 +89,8 @@ class PurgeRun:
     released_bytes: int = 0
     users: int = 0
     failed: int = 0
+    # Upload sessions that expired while pending, deleted with their bytes.
+    abandoned_uploads: int = 0
     # False when the run stopped early (its time ran out); the next run goes on.
     complete: bool = True
 
@@ -169,20 +173,23 @@ def purge_expired(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> PurgeRun:
     """The scheduled job: purge every user's files trashed longer than the retention period
-    ago (strictly older than ``now - retention``) and finish purges that left bytes behind.
+    ago (strictly older than ``now - retention``), finish purges that left bytes behind, and
+    delete upload sessions abandoned before their expiry with the bytes sent for them.
 
     ``should_stop`` is asked between batches (a Lambda's remaining time); what is left is
     purged by the next run. A user whose purge fails is logged and skipped.
     """
     days = svc.config.trash_retention_days if retention_days is None else retention_days
-    run = PurgeRun(cutoff=svc.now_ms() - days * DAY_MS)
+    now = svc.now_ms()
+    run = PurgeRun(cutoff=now - days * DAY_MS)
     users: set[str] = set()
     current: str | None = None
     records: list[FileRecord] = []
     pending: list[str] = []
+    sessions: list[UploadRecord] = []
 
     def flush() -> None:
-        if current is None or not (records or pending):
+        if current is None or not (records or pending or sessions):
             return
         users.add(current)
         try:
@@ -194,12 +201,18 @@ def purge_expired(
         except Exception:  # one user's trouble must not stop everyone else's purge
             run.failed += len(records)
             log.exception("could not purge the expired trash of user %s", current)
+        try:
+            run.abandoned_uploads += sweep_abandoned(svc, current, sessions)
+        except Exception:
+            log.exception("could not delete the abandoned uploads of user %s", current)
         records.clear()
         pending.clear()
+        sessions.clear()
 
     # A scan returns each user's items together (one partition), in key order.
-    for user, entry in svc.store.scan_trash(trashed_before=run.cutoff):
-        if user != current or len(records) + len(pending) >= JOB_BATCH:
+    found = svc.store.scan_expired(trashed_before=run.cutoff, sessions_expired_before=now)
+    for user, entry in found:
+        if user != current or len(records) + len(pending) + len(sessions) >= JOB_BATCH:
             flush()
             if should_stop():
                 run.complete = False
@@ -207,6 +220,8 @@ def purge_expired(
             current = user
         if isinstance(entry, PurgeRecord):
             pending.append(entry.file_id)
+        elif isinstance(entry, UploadRecord):
+            sessions.append(entry)
         else:
             records.append(entry)
     else:

@@ -385,3 +385,25 @@ def abort(svc: Services, caller: Caller, upload_id: str) -> None:
     else:
         svc.uploads.delete(upload.blob_key)
     svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
+
+
+def sweep_abandoned(svc: Services, user_id: str, sessions: list[UploadRecord]) -> int:
+    """Deletes upload sessions that expired while pending, with the bytes uploaded for them
+    (nothing refers to those: a version takes its session from pending to completed in the
+    same transaction). The record goes first, on the condition that it is still pending and
+    as read, so a completion that commits first keeps its bytes, and one that commits after
+    fails on the session instead of recording bytes that are gone. How many were swept."""
+    swept = 0
+    for upload in sessions:
+        gone = svc.store.delete_if(
+            keys.upload(user_id, upload.upload_id),
+            condition="#status = :pending AND #expires_at = :expires",
+            values={":pending": UploadStatus.PENDING.value, ":expires": upload.expires_at},
+        )
+        if not gone:
+            continue
+        if upload.mode is UploadMode.MULTIPART and upload.s3_upload_id is not None:
+            svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
+        svc.uploads.delete(upload.blob_key)
+        swept += 1
+    return swept

@@ -97,9 +97,12 @@ def test_the_purge_job_may_do_exactly_what_it_needs(synth: Synth) -> None:
     (table_arn,) = _resources(table)
     assert "*" not in table_arn and "index" not in table_arn  # the table, no index
 
-    for objects in (UPLOAD_OBJECTS, PROCESSED_OBJECTS):
-        statement = by_resource[(objects,)]
-        assert actions(statement) == PURGE_OBJECT_ACTIONS and "Condition" not in statement
+    # Abandoned uploads: their multipart uploads are aborted (only in the upload bucket).
+    upload_objects = by_resource[(UPLOAD_OBJECTS,)]
+    assert actions(upload_objects) == PURGE_OBJECT_ACTIONS | {"s3:AbortMultipartUpload"}
+    processed_objects = by_resource[(PROCESSED_OBJECTS,)]
+    assert actions(processed_objects) == PURGE_OBJECT_ACTIONS
+    assert "Condition" not in upload_objects and "Condition" not in processed_objects
     for bucket in (UPLOAD_BUCKET, PROCESSED_BUCKET):
         statement = by_resource[(bucket,)]
         assert actions(statement) == {"s3:ListBucketVersions"}

@@ -28,11 +28,13 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
     run = trash.purge_expired(runtime.services(), should_stop=should_stop)
     log.info(
-        "trash purge: %d files of %d users purged (%d bytes released), %d failed%s",
+        "trash purge: %d files of %d users purged (%d bytes released), %d failed, "
+        "%d abandoned uploads deleted%s",
         run.purged,
         run.users,
         run.released_bytes,
         run.failed,
+        run.abandoned_uploads,
         "" if run.complete else "; stopped early, the next run goes on",
     )
     return dataclasses.asdict(run)
