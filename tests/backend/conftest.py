@@ -145,6 +145,19 @@ def _sub_of(upload: dict[str, Any], services: Services) -> str:
     return upload["_sub"]
 
 
+def put_first_part(api: Api, upload: dict[str, Any], data: bytes) -> None:
+    """Send only the first part of a multipart upload (one its client then abandons)."""
+    record = api.services.store.upload(api.claims["sub"], upload["upload_id"])
+    assert record is not None and record.s3_upload_id is not None
+    api.services.uploads._s3.upload_part(
+        Bucket="uploads",
+        Key=record.blob_key,
+        UploadId=record.s3_upload_id,
+        PartNumber=1,
+        Body=data[: upload["part_size"]],
+    )
+
+
 def upload_file(api: Api, path: str, data: bytes, **extra: Any) -> dict[str, Any]:
     status, up, _ = api.call("POST", "/uploads", {"path": path, "size": len(data), **extra})
     assert status == 201, up

@@ -14,7 +14,7 @@ import pytest
 from backend.data import keys
 from backend.logic import trash, uploads
 from backend.logic.uploads import SESSION_SWEEP_GRACE_S
-from tests.backend.conftest import Api, Clock, put_bytes, upload_file
+from tests.backend.conftest import Api, Clock, put_bytes, put_first_part, upload_file
 
 DAY_S = 24 * 3600
 
@@ -55,15 +55,7 @@ def test_expired_pending_sessions_are_deleted_with_their_bytes(alice: Api, clock
     big = b"m" * 5000  # over single_put_max: a multipart upload, one part sent
     status, multi, _ = alice.call("POST", "/uploads", {"path": "multi.bin", "size": len(big)})
     assert status == 201 and multi["mode"] == "multipart", multi
-    record = alice.services.store.upload("sub-alice", multi["upload_id"])
-    assert record is not None and record.s3_upload_id is not None
-    alice.services.uploads._s3.upload_part(
-        Bucket="uploads",
-        Key=record.blob_key,
-        UploadId=record.s3_upload_id,
-        PartNumber=1,
-        Body=big[: multi["part_size"]],
-    )
+    put_first_part(alice, multi, big)
     ttl_s = alice.services.config.upload_session_ttl_s
     clock.now += DAY_S
     fresh = _start(alice, "fresh.bin", b"still in time")

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.backend.conftest import Api, Clock, put_bytes, upload_file
+from tests.backend.conftest import Api, Clock, put_bytes, put_first_part, upload_file
 
 
 def test_small_upload_then_list_and_get(alice: Api) -> None:
@@ -43,15 +43,7 @@ def test_multipart_missing_part_is_refused(alice: Api) -> None:
     data = b"x" * 10_000
     status, up, _ = alice.call("POST", "/uploads", {"path": "m.bin", "size": len(data)})
     up["_sub"] = "sub-alice"
-    record = alice.services.store.upload("sub-alice", up["upload_id"])
-    assert record is not None
-    alice.services.uploads._s3.upload_part(
-        Bucket="uploads",
-        Key=record.blob_key,
-        UploadId=record.s3_upload_id,
-        PartNumber=1,
-        Body=data[: up["part_size"]],
-    )
+    put_first_part(alice, up, data)
     status, err, _ = alice.call(
         "POST",
         f"/uploads/{up['upload_id']}/complete",
