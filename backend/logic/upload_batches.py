@@ -13,12 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.data import keys
 from backend.data.keys import ItemKey
@@ -46,6 +49,7 @@ from backend.logic.uploads import (
     version_mutation,
 )
 
+log = logging.getLogger(__name__)
 MAX_BATCH = 100
 # A file's version takes five transaction items (file, path, version, session, change) and
 # the profile one more: 19 files fill a transaction within DynamoDB's 100-item limit.
@@ -277,7 +281,7 @@ def _commit_one(
     except ApiError as exc:
         if not with_session:
             # An inline file's bytes have no session to expire with: recorded now or never.
-            svc.uploads.delete(upload.blob_key)
+            _forget_bytes(svc, upload.blob_key)
         return exc
     return single[0]
 
@@ -366,6 +370,15 @@ def _inline_bytes(item: InlineFile, single_put_max: int) -> bytes:
             code="checksum_mismatch",
         )
     return data
+
+
+def _forget_bytes(svc: Services, blob_key: str) -> None:
+    """Deletes bytes nothing refers to, as a courtesy: failing to must not fail the batch,
+    whose other files are recorded already."""
+    try:
+        svc.uploads.delete(blob_key)
+    except (BotoCoreError, ClientError):
+        log.warning("could not delete the unrecorded object %s", blob_key, exc_info=True)
 
 
 def _outcome(call: Callable[[], T]) -> T | ApiError:

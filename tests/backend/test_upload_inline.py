@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from backend.data import keys
 from backend.data.records import Profile
@@ -149,6 +150,15 @@ def test_bytes_stored_for_files_the_quota_then_refuses_are_deleted(
     assert [d["error"]["code"] for d in done] == ["quota_exceeded"] * 3
     listed = uploads._s3.list_objects_v2(Bucket=uploads.bucket, Prefix="users/sub-alice/")
     assert listed.get("Contents", []) == []
+
+    def refuse(key: str) -> None:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "later"}}, "Delete")
+
+    # Bytes that cannot be deleted now are not worth failing the batch for.
+    monkeypatch.setattr(uploads, "delete", refuse)
+    store.put_plain(keys.profile("sub-alice"), Profile("sub-alice", 1000, 0, 0))
+    done = _inline(alice, [_item("q/late.bin", b"four")])
+    assert done[0]["error"]["code"] == "quota_exceeded"
 
 
 def test_a_batch_over_its_byte_limit_is_refused_whole(alice: Api) -> None:
