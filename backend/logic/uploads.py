@@ -377,33 +377,29 @@ def version_mutation(
 
 def abort(svc: Services, caller: Caller, upload_id: str) -> None:
     upload = _pending(svc, caller, upload_id)
-    if upload.status is UploadStatus.COMPLETED:
-        raise Conflict("the upload is already complete")
-    if upload.mode is UploadMode.MULTIPART:
-        assert upload.s3_upload_id is not None
-        svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
-    else:
-        svc.uploads.delete(upload.blob_key)
-    svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
+    if upload.status is UploadStatus.COMPLETED or not _drop_pending(svc, caller.user_id, upload):
+        raise Conflict("the upload is already complete, or was aborted meanwhile")
 
 
 def sweep_abandoned(svc: Services, user_id: str, sessions: list[UploadRecord]) -> int:
     """Deletes upload sessions that expired while pending, with the bytes uploaded for them
     (nothing refers to those: a version takes its session from pending to completed in the
-    same transaction). The record goes first, on the condition that it is still pending and
-    as read, so a completion that commits first keeps its bytes, and one that commits after
-    fails on the session instead of recording bytes that are gone. How many were swept."""
-    swept = 0
-    for upload in sessions:
-        gone = svc.store.delete_if(
-            keys.upload(user_id, upload.upload_id),
-            condition="#status = :pending AND #expires_at = :expires",
-            values={":pending": UploadStatus.PENDING.value, ":expires": upload.expires_at},
-        )
-        if not gone:
-            continue
+    same transaction). How many were swept."""
+    return sum(_drop_pending(svc, user_id, upload) for upload in sessions)
+
+
+def _drop_pending(svc: Services, user_id: str, upload: UploadRecord) -> bool:
+    """Deletes a session that is still pending as read, then its bytes; False (nothing
+    touched) when it was completed, swept or aborted meanwhile. The record goes first: a
+    completion that commits before keeps its bytes, one that commits after fails on the
+    session instead of recording bytes that are gone."""
+    gone = svc.store.delete_if(
+        keys.upload(user_id, upload.upload_id),
+        condition="#status = :pending AND #expires_at = :expires",
+        values={":pending": UploadStatus.PENDING.value, ":expires": upload.expires_at},
+    )
+    if gone:
         if upload.mode is UploadMode.MULTIPART and upload.s3_upload_id is not None:
             svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
         svc.uploads.delete(upload.blob_key)
-        swept += 1
-    return swept
+    return gone

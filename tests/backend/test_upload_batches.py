@@ -182,3 +182,27 @@ def test_a_completion_racing_another_of_the_same_upload_keeps_its_bytes(
     blob = keys.blob_key("sub-alice", done["file_id"], done["version_id"])
     s3 = alice.services.uploads._s3
     assert s3.get_object(Bucket="uploads", Key=blob)["Body"].read() == b"bytes"
+
+
+def test_an_abort_racing_a_completion_leaves_the_completed_file_whole(
+    alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The abort read the session while it was pending; the completion committed first."""
+    status, up, _ = alice.call("POST", "/uploads", {"path": "keep.txt", "size": 5})
+    assert status == 201, up
+    up["_sub"] = alice.claims["sub"]
+    put_bytes(alice.services, up, b"bytes")
+    stale = alice.services.store.upload("sub-alice", up["upload_id"])
+    status, done = _complete_one(alice, up["upload_id"])
+    assert status == 200, done
+    monkeypatch.setattr(uploads_logic, "_pending", lambda svc, caller, upload_id: stale)
+    status, refused, _ = alice.call(
+        "DELETE",
+        "x",
+        route="/uploads/{upload_id}",
+        params={"upload_id": up["upload_id"]},
+    )
+    assert status == 409, refused
+    blob = keys.blob_key("sub-alice", done["file_id"], done["version_id"])
+    s3 = alice.services.uploads._s3
+    assert s3.get_object(Bucket="uploads", Key=blob)["Body"].read() == b"bytes"
