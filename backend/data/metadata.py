@@ -44,7 +44,27 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
 MAX_COMMIT_ATTEMPTS = 8
 
 
+# DynamoDB numbers carry at most 38 significant digits; TypeSerializer refuses larger ones.
+_N_LIMIT = 10**38
+
+
 def _to_attr(value: Any) -> dict[str, Any]:
+    """``TypeSerializer().serialize(value)``, with the types records are made of first:
+    the SDK's serializer tries every type in turn and goes through ``Decimal`` for every
+    number, which cost 5% of the local stack's CPU in an initial sync."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int and -_N_LIMIT < value < _N_LIMIT:
+        return {"N": str(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if kind is dict:
+        return {"M": {k: _to_attr(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [_to_attr(v) for v in value]}
     attr: dict[str, Any] = dict(_SERIALIZER.serialize(value))
     return attr
 
