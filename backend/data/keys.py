@@ -19,6 +19,7 @@ another user's items: the partition comes from the verified JWT.
 | ``SUB#<subscription_id>``  | an email/SMS subscription to notifications        |
 | ``A#<activity_id>``        | a download, for the analytics stream (short TTL)  |
 | ``PURGE#<file_id>``        | a purged file whose bytes are still being deleted |
+| ``DROP#<upload_id>``       | a dropped upload whose bytes are being deleted    |
 
 Every mutation is one transaction that also bumps ``PROFILE.seq`` conditionally
 and writes the matching ``C#`` item, so the change feed is gapless and ordered.
@@ -94,6 +95,10 @@ def activity(user_id: str, activity_id: str) -> ItemKey:
 
 def purge(user_id: str, file_id: str) -> ItemKey:
     return ItemKey(user_pk(user_id), f"PURGE#{file_id}")
+
+
+def dropped_upload(user_id: str, upload_id: str) -> ItemKey:
+    return ItemKey(user_pk(user_id), f"DROP#{upload_id}")
 
 
 def parse_blob_key(key: str) -> tuple[str, str, str] | None:

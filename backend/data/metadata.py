@@ -17,6 +17,7 @@ from backend.data import keys
 from backend.data.records import (
     ChangeOp,
     ChangeRecord,
+    DroppedUpload,
     FileRecord,
     FileState,
     Profile,
@@ -281,17 +282,19 @@ class MetadataStore:
 
     def scan_expired(
         self, *, trashed_before: int, sessions_expired_before: int, page_size: int = 1000
-    ) -> Iterator[tuple[str, FileRecord | PurgeRecord | UploadRecord]]:
+    ) -> Iterator[tuple[str, FileRecord | PurgeRecord | UploadRecord | DroppedUpload]]:
         """What the daily job tidies, as (user id, record): every user's trash entries
-        (``T#``) trashed before ``trashed_before``, every unfinished purge (``PURGE#``) and
-        every upload session (``UP#``) still pending that expired before
-        ``sessions_expired_before``. A scan of the whole table, filtered by DynamoDB (no index
-        is kept for a daily job); each user's items come together, in key order."""
+        (``T#``) trashed before ``trashed_before``, every unfinished purge (``PURGE#``) or
+        dropped upload (``DROP#``), and every upload session (``UP#``) still pending that
+        expired before ``sessions_expired_before``. A scan of the whole table, filtered by
+        DynamoDB (no index is kept for a daily job); each user's items come together, in key
+        order."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "FilterExpression": (
                 "(begins_with(#sk, :trash) AND #state = :trashed AND #trashed_at < :before)"
                 " OR (begins_with(#sk, :purge) AND attribute_exists(#purged_at))"
+                " OR (begins_with(#sk, :drop) AND attribute_exists(#dropped_at))"
                 " OR (begins_with(#sk, :upload) AND #status = :pending"
                 " AND #expires_at < :expired)"
             ),
@@ -300,12 +303,14 @@ class MetadataStore:
                 "#state": "state",
                 "#trashed_at": "trashed_at",
                 "#purged_at": "purged_at",
+                "#dropped_at": "dropped_at",
                 "#status": "status",
                 "#expires_at": "expires_at",
             },
             "ExpressionAttributeValues": {
                 ":trash": _to_attr("T#"),
                 ":purge": _to_attr("PURGE#"),
+                ":drop": _to_attr("DROP#"),
                 ":upload": _to_attr("UP#"),
                 ":trashed": _to_attr(FileState.TRASHED.value),
                 ":before": _to_attr(trashed_before),
@@ -330,20 +335,21 @@ class MetadataStore:
                     yield user_id, from_item(PurgeRecord, item)
                 elif sk.startswith("UP#"):
                     yield user_id, from_item(UploadRecord, item)
+                elif sk.startswith("DROP#"):
+                    yield user_id, from_item(DroppedUpload, item)
             last = out.get("LastEvaluatedKey")
             if not last:
                 return
             params["ExclusiveStartKey"] = last
 
-    def delete_if(
-        self, key: keys.ItemKey, *, condition: str, values: Mapping[str, Any] | None = None
-    ) -> bool:
-        """Deletes the item if ``condition`` holds; False when it did not (or it is gone)."""
-        op = self.delete(key, condition=condition, values=values)["Delete"]
+    def write_together(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction of ``items`` (from :meth:`put`, :meth:`delete`, ...) outside the
+        change feed; False when a condition did not hold (nothing was written)."""
         try:
-            self._db.delete_item(**op)
+            self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
+            reasons = _cancellation_reasons(exc)
+            if reasons is not None and "ConditionalCheckFailed" in reasons:
                 return False
             raise
         return True

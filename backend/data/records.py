@@ -145,6 +145,18 @@ class SubscriptionRecord:
 
 
 @dataclass(frozen=True)
+class DroppedUpload:
+    """An upload session deleted unfinished (aborted, or abandoned and swept) whose bytes may
+    still be in S3: written in the transaction that deletes the session, deleted once the
+    bytes are gone (the scheduled job retries what is left)."""
+
+    upload_id: str
+    blob_key: str
+    s3_upload_id: str | None  # a multipart upload still to abort
+    dropped_at: int
+
+
+@dataclass(frozen=True)
 class PurgeRecord:
     """A trashed file deleted for good whose bytes may still be in S3: written in the same
     transaction that deletes its records, deleted once every S3 version under its prefixes is

@@ -129,8 +129,8 @@ JOB_ACCESS: Final[Mapping[str, Access]] = {
     # backend/logic/trash.py purge_expired: scan for old trash entries, read a user's versions
     # and links (Query), then per file one transaction (ConditionCheck/Delete/Put, the profile
     # Update, read with GetItem) and the deletion of every S3 version of its bytes and previews;
-    # and abandoned upload sessions (uploads.sweep_abandoned): a conditional DeleteItem, then
-    # their multipart upload aborted and their object deleted.
+    # and abandoned upload sessions (uploads.sweep_abandoned): a transaction deleting each with
+    # a DROP# marker, then its multipart upload aborted, its object and the marker deleted.
     "TrashPurge": {
         Target.TABLE: (
             "dynamodb:Scan",

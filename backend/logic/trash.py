@@ -34,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from backend.data import keys
 from backend.data.metadata import Mutation
 from backend.data.records import (
+    DroppedUpload,
     FileRecord,
     FileState,
     Profile,
@@ -45,7 +46,7 @@ from backend.data.records import (
 from backend.errors import Conflict, NotFound
 from backend.logic.context import Caller, Services
 from backend.logic.files import decode_cursor, encode_cursor
-from backend.logic.uploads import sweep_abandoned
+from backend.logic.uploads import finish_drop, sweep_abandoned
 
 log = logging.getLogger("filevault.trash")
 DAY_MS = 24 * 3600 * 1000
@@ -187,9 +188,10 @@ def purge_expired(
     records: list[FileRecord] = []
     pending: list[str] = []
     sessions: list[UploadRecord] = []
+    drops: list[DroppedUpload] = []
 
     def flush() -> None:
-        if current is None or not (records or pending or sessions):
+        if current is None or not (records or pending or sessions or drops):
             return
         users.add(current)
         try:
@@ -202,17 +204,20 @@ def purge_expired(
             run.failed += len(records)
             log.exception("could not purge the expired trash of user %s", current)
         try:
+            for drop in drops:  # dropped earlier, their bytes not yet deleted
+                finish_drop(svc, current, drop)
             run.abandoned_uploads += sweep_abandoned(svc, current, sessions)
         except Exception:
             log.exception("could not delete the abandoned uploads of user %s", current)
         records.clear()
         pending.clear()
         sessions.clear()
+        drops.clear()
 
     # A scan returns each user's items together (one partition), in key order.
     found = svc.store.scan_expired(trashed_before=run.cutoff, sessions_expired_before=now)
     for user, entry in found:
-        if user != current or len(records) + len(pending) + len(sessions) >= JOB_BATCH:
+        if user != current or len(records) + len(pending) + len(sessions) + len(drops) >= JOB_BATCH:
             flush()
             if should_stop():
                 run.complete = False
@@ -222,6 +227,8 @@ def purge_expired(
             pending.append(entry.file_id)
         elif isinstance(entry, UploadRecord):
             sessions.append(entry)
+        elif isinstance(entry, DroppedUpload):
+            drops.append(entry)
         else:
             records.append(entry)
     else:

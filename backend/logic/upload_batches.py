@@ -41,7 +41,6 @@ from backend.logic.uploads import (
     after_conflict,
     already_completed,
     check_quota,
-    drop_loser,
     new_upload,
     session_ttl,
     stored_etag,
@@ -273,15 +272,13 @@ def _commit_one(
 
     try:
         svc.store.commit(caller.user_id, build)
-    except Conflict as exc:
-        if with_session:
-            return _outcome(partial(after_conflict, svc, caller, upload, exc))
-        drop_loser(svc, caller, upload)
-        return exc
     except ApiError as exc:
-        if not with_session:
-            # An inline file's bytes have no session to expire with: recorded now or never.
-            _forget_bytes(svc, upload.blob_key)
+        if with_session:
+            if isinstance(exc, Conflict):
+                return _outcome(partial(after_conflict, svc, caller, upload, exc))
+            return exc
+        # An inline file's bytes have no session to expire with: recorded now or never.
+        _forget_bytes(svc, upload.blob_key)
         return exc
     return single[0]
 

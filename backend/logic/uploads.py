@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import logging
 import math
 from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.data import keys
 from backend.data.blobs import StoredPart
@@ -12,6 +15,7 @@ from backend.data.metadata import Mutation
 from backend.data.records import (
     ChangeOp,
     ChangeRecord,
+    DroppedUpload,
     FileRecord,
     FileState,
     Profile,
@@ -24,6 +28,7 @@ from backend.errors import BadRequest, Conflict, NotFound, QuotaExceeded
 from backend.logic.context import Caller, Services, new_id, new_version_id
 from backend.logic.inputs import MAX_PARTS, CompleteUpload, InitiateUpload, PartNumbers
 
+log = logging.getLogger(__name__)
 MiB = 1024**2
 # How long past its expiry a session record stays for the daily sweep to find (see
 # session_ttl); a week covers a sweep that failed or was stopped for a few days.
@@ -247,21 +252,16 @@ def stored_etag(svc: Services, upload: UploadRecord, body: CompleteUpload) -> st
 def after_conflict(
     svc: Services, caller: Caller, upload: UploadRecord, conflict: Conflict
 ) -> FileRecord:
-    """The outcome of a completion whose commit failed on a conflict. If another request
-    completed this very upload meanwhile (a client retrying a completion whose answer was
-    slow), that outcome is this one's too, and the bytes stay: they are the file's now.
-    Otherwise the upload lost to another writer: its bytes and session are dropped."""
-    session = svc.store.upload(caller.user_id, upload.upload_id)
-    if session is not None and session.status is UploadStatus.COMPLETED:
-        return already_completed(svc, caller, session)
-    drop_loser(svc, caller, upload)
+    """The outcome of a completion whose commit failed on a conflict. The upload lost to
+    another writer: its session and bytes are dropped, and the conflict stands. Unless
+    another request completed this very upload meanwhile (a client retrying a completion
+    whose answer was slow): that outcome is this one's too, and the bytes stay, being the
+    file's now."""
+    if not _drop_pending(svc, caller.user_id, upload):
+        session = svc.store.upload(caller.user_id, upload.upload_id)
+        if session is not None and session.status is UploadStatus.COMPLETED:
+            return already_completed(svc, caller, session)
     raise conflict
-
-
-def drop_loser(svc: Services, caller: Caller, upload: UploadRecord) -> None:
-    """The loser of a race keeps nothing half-done: its bytes and session are dropped."""
-    svc.uploads.delete(upload.blob_key)
-    svc.store.delete_plain(keys.upload(caller.user_id, upload.upload_id))
 
 
 def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload) -> FileRecord:
@@ -392,14 +392,38 @@ def _drop_pending(svc: Services, user_id: str, upload: UploadRecord) -> bool:
     """Deletes a session that is still pending as read, then its bytes; False (nothing
     touched) when it was completed, swept or aborted meanwhile. The record goes first: a
     completion that commits before keeps its bytes, one that commits after fails on the
-    session instead of recording bytes that are gone."""
-    gone = svc.store.delete_if(
-        keys.upload(user_id, upload.upload_id),
-        condition="#status = :pending AND #expires_at = :expires",
-        values={":pending": UploadStatus.PENDING.value, ":expires": upload.expires_at},
+    session instead of recording bytes that are gone. A marker written with the deletion
+    stays until the bytes are gone, so the daily job finishes what a failure left."""
+    multipart = upload.mode is UploadMode.MULTIPART
+    marker = DroppedUpload(
+        upload.upload_id, upload.blob_key, upload.s3_upload_id if multipart else None, svc.now_ms()
     )
-    if gone:
-        if upload.mode is UploadMode.MULTIPART and upload.s3_upload_id is not None:
-            svc.uploads.abort_multipart(upload.blob_key, upload.s3_upload_id)
-        svc.uploads.delete(upload.blob_key)
-    return gone
+    store = svc.store
+    dropped = store.write_together(
+        [
+            store.delete(
+                keys.upload(user_id, upload.upload_id),
+                condition="#status = :pending AND #expires_at = :expires",
+                values={":pending": UploadStatus.PENDING.value, ":expires": upload.expires_at},
+            ),
+            store.put(keys.dropped_upload(user_id, upload.upload_id), marker),
+        ]
+    )
+    if dropped:
+        try:
+            finish_drop(svc, user_id, marker)
+        except (BotoCoreError, ClientError):
+            log.warning(
+                "could not delete the bytes of dropped upload %s yet; the daily job will",
+                upload.upload_id,
+                exc_info=True,
+            )
+    return dropped
+
+
+def finish_drop(svc: Services, user_id: str, marker: DroppedUpload) -> None:
+    """Deletes a dropped upload's bytes (aborting its multipart upload), then its marker."""
+    if marker.s3_upload_id is not None:
+        svc.uploads.abort_multipart(marker.blob_key, marker.s3_upload_id)
+    svc.uploads.delete(marker.blob_key)
+    svc.store.delete_plain(keys.dropped_upload(user_id, marker.upload_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from backend.data import keys
 from backend.logic import trash, uploads
@@ -114,3 +115,52 @@ def test_the_ttl_leaves_the_sweep_a_week_to_find_a_session(alice: Api) -> None:
     record = alice.services.store.upload("sub-alice", up["upload_id"])
     assert record is not None
     assert int(item["ttl"]["N"]) == record.expires_at // 1000 + SESSION_SWEEP_GRACE_S
+
+
+def test_bytes_a_failure_left_behind_are_deleted_by_the_next_run(
+    alice: Api, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = _start(alice, "left.bin", b"left behind")
+    clock.now += alice.services.config.upload_session_ttl_s + 1
+    with monkeypatch.context() as patch:
+        patch.setattr(alice.services.uploads, "delete", _refuse_delete)
+        trash.purge_expired(alice.services)  # the session goes, its bytes stay: logged
+    assert alice.services.store.upload("sub-alice", up["upload_id"]) is None
+    assert len(_objects(alice)) == 1
+    assert _markers(alice) == [f"DROP#{up['upload_id']}"]
+
+    trash.purge_expired(alice.services)
+    assert _objects(alice) == [] and _markers(alice) == []
+
+
+def test_an_abort_whose_byte_deletion_fails_is_finished_by_the_daily_job(
+    alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = _start(alice, "aborted.bin", b"abort me")
+    with monkeypatch.context() as patch:
+        patch.setattr(alice.services.uploads, "delete", _refuse_delete)
+        status, _, _ = alice.call(
+            "DELETE", "x", route="/uploads/{upload_id}", params={"upload_id": up["upload_id"]}
+        )
+        assert status == 204  # aborted: the bytes will follow
+    assert alice.services.store.upload("sub-alice", up["upload_id"]) is None
+    assert _markers(alice) == [f"DROP#{up['upload_id']}"]
+    trash.purge_expired(alice.services)  # the next run, whenever it comes
+    assert _objects(alice) == [] and _markers(alice) == []
+
+
+def _refuse_delete(key: str) -> None:
+    raise ClientError({"Error": {"Code": "InternalError", "Message": "later"}}, "DeleteObject")
+
+
+def _markers(api: Api) -> list[str]:
+    store = api.services.store
+    found = store._db.query(
+        TableName=store._table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :drop)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.user_pk(api.claims["sub"])},
+            ":drop": {"S": "DROP#"},
+        },
+    )
+    return [item["sk"]["S"] for item in found["Items"]]
