@@ -14,6 +14,7 @@ from moto import mock_aws
 from backend import naming
 from backend.api.app import handle
 from backend.config import BackendConfig
+from backend.data import keys
 from backend.data.blobs import BlobStore
 from backend.data.metadata import MetadataStore
 from backend.local.moto_dynamodb import install as install_moto_fixes
@@ -143,6 +144,20 @@ def put_bytes(services: Services, upload: dict[str, Any], data: bytes) -> list[d
 
 def _sub_of(upload: dict[str, Any], services: Services) -> str:
     return upload["_sub"]
+
+
+def sort_keys(api: Api, prefix: str) -> list[str]:
+    """The sort keys of the caller's items that start with ``prefix``."""
+    store = api.services.store
+    found = store._db.query(
+        TableName=store._table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.user_pk(api.claims["sub"])},
+            ":prefix": {"S": prefix},
+        },
+    )
+    return [item["sk"]["S"] for item in found["Items"]]
 
 
 def put_first_part(api: Api, upload: dict[str, Any], data: bytes) -> None:

@@ -15,7 +15,14 @@ from botocore.exceptions import ClientError
 from backend.data import keys
 from backend.logic import trash, uploads
 from backend.logic.uploads import SESSION_SWEEP_GRACE_S
-from tests.backend.conftest import Api, Clock, put_bytes, put_first_part, upload_file
+from tests.backend.conftest import (
+    Api,
+    Clock,
+    put_bytes,
+    put_first_part,
+    sort_keys,
+    upload_file,
+)
 
 DAY_S = 24 * 3600
 
@@ -154,13 +161,4 @@ def _refuse_delete(key: str) -> None:
 
 
 def _markers(api: Api) -> list[str]:
-    store = api.services.store
-    found = store._db.query(
-        TableName=store._table,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :drop)",
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.user_pk(api.claims["sub"])},
-            ":drop": {"S": "DROP#"},
-        },
-    )
-    return [item["sk"]["S"] for item in found["Items"]]
+    return sort_keys(api, "DROP#")

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from backend.data import keys
 from backend.logic import download_batches, processing
-from tests.backend.conftest import Api, upload_file
+from tests.backend.conftest import Api, sort_keys, upload_file
 
 
 def _inline(api: Api, file_ids: list[str]) -> list[dict[str, Any]]:
@@ -20,16 +19,7 @@ def _inline(api: Api, file_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _activity_count(api: Api) -> int:
-    store = api.services.store
-    found = store._db.query(
-        TableName=store._table,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.user_pk(api.claims["sub"])},
-            ":a": {"S": "A#"},
-        },
-    )
-    return len(found["Items"])
+    return len(sort_keys(api, "A#"))
 
 
 def test_files_come_with_their_bytes_and_records_and_items_fail_alone(alice: Api, bob: Api) -> None:
