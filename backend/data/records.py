@@ -177,3 +177,7 @@ class ActivityRecord:
     file_id: str
     size: int
     at: int
+    # The other files of the same action done together (a batch download), one item for
+    # all: ids and sizes, in the same order.
+    more_file_ids: list[str] | None = None
+    more_sizes: list[int] | None = None

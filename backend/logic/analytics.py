@@ -88,7 +88,28 @@ def event_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def events_from_stream(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [e for e in (event_of(r) for r in records) if e is not None]
+    out: list[dict[str, Any]] = []
+    for record in records:
+        event = event_of(record)
+        if event is not None:
+            out.append(event)
+            out.extend(_more_files(record, event))
+    return out
+
+
+def _more_files(record: Mapping[str, Any], event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of the other files an activity item records (a batch download): the same
+    action, each with its own file, size and event id."""
+    if record.get("eventName") != "INSERT":
+        return []
+    new = _image((record.get("dynamodb") or {}).get("NewImage"))
+    if not str(new.get("sk", "")).startswith("A#"):
+        return []
+    ids, sizes = new.get("more_file_ids") or [], new.get("more_sizes") or []
+    return [
+        {**event, "event_id": f"{event['event_id']}.{n}", "file_id": file_id, "size": size}
+        for n, (file_id, size) in enumerate(zip(ids, sizes, strict=True), start=1)
+    ]
 
 
 def write_events(svc: Services, events: list[dict[str, Any]]) -> str | None:

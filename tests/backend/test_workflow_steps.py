@@ -201,6 +201,26 @@ def test_analytics_events_from_the_real_stream(svc: Services, alice: Api) -> Non
     assert len(body.splitlines()) == 4
 
 
+def test_a_batch_download_is_one_item_and_an_event_per_file(svc: Services, alice: Api) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    shard = dynamodb_backends["123456789012"][REGION].get_table("meta").stream_shard
+    assert shard is not None
+    files = [upload_file(alice, f"b/{n}.txt", b"x" * (n + 1)) for n in range(3)]
+    start = len(shard.items)
+    ids = [f["file_id"] for f in files]
+    status, out, _ = alice.call("POST", "/download-batches/inline", {"file_ids": ids})
+    assert status == 200, out
+    records = [as_lambda_gets(r.to_json()) for r in shard.items[start:]]
+    assert len(records) == 1  # one write for the batch
+    events = analytics.events_from_stream(records)
+    assert [(e["action"], e["file_id"], e["size"]) for e in events] == [
+        ("download", fid, n + 1) for n, fid in enumerate(ids)
+    ]
+    assert len({e["event_id"] for e in events}) == 3
+    assert len({(e["at"], e["user_id"]) for e in events}) == 1
+
+
 def test_an_upload_landing_meanwhile_does_not_make_a_result_retry(
     svc: Services, alice: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
