@@ -280,12 +280,17 @@ def _put(db: Any, table: str, pk: str, sk: str, **attrs: str) -> None:
     db.put_item(TableName=table, Item=item)
 
 
-def test_the_journal_restores_exactly_what_the_table_held(front: Front, tmp_path: Path) -> None:
+def _journaled(front: Front, state_dir: Path, **options: Any) -> tuple[str, Any, TableJournal]:
+    """A fresh table (its name and a client for it) and the journal that keeps it."""
     table = f"journal-{secrets.token_hex(4)}"
     db = _table(front, table)
+    return table, db, TableJournal(ACCOUNT_ID, REGION, table, state_dir, **options)
+
+
+def test_the_journal_restores_exactly_what_the_table_held(front: Front, tmp_path: Path) -> None:
+    table, db, journal = _journaled(front, tmp_path)
     for i in range(20):
         _put(db, table, f"p{i % 3}", f"s{i}")
-    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
     journal.write()  # the first write lays down the base
     assert _restored(front, tmp_path) == _items(table)
     base = journal.base.stat()
@@ -328,9 +333,7 @@ def test_the_journal_restores_exactly_what_the_table_held(front: Front, tmp_path
 
 
 def test_a_grown_journal_is_folded_into_a_new_base(front: Front, tmp_path: Path) -> None:
-    table = f"journal-{secrets.token_hex(4)}"
-    db = _table(front, table)
-    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path, min_compaction_bytes=1)
+    table, db, journal = _journaled(front, tmp_path, min_compaction_bytes=1)
     for i in range(5):
         _put(db, table, "p", f"s{i}", v="x" * 100)
     journal.write()
@@ -350,9 +353,7 @@ def test_a_journal_left_from_the_previous_base_is_not_replayed(
 ) -> None:
     """A crash between renaming the new base into place and replacing the journal leaves the
     old journal beside a base that already holds its changes, and later ones."""
-    table = f"journal-{secrets.token_hex(4)}"
-    db = _table(front, table)
-    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    table, db, journal = _journaled(front, tmp_path)
     _put(db, table, "p", "s", v="first")
     journal.write()
     _put(db, table, "p", "s", v="second")
@@ -367,9 +368,7 @@ def test_a_journal_left_from_the_previous_base_is_not_replayed(
 
 
 def test_a_torn_journal_end_is_cut_off_and_appends_go_on(front: Front, tmp_path: Path) -> None:
-    table = f"journal-{secrets.token_hex(4)}"
-    db = _table(front, table)
-    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    table, db, journal = _journaled(front, tmp_path)
     _put(db, table, "p", "a")
     journal.write()
     _put(db, table, "p", "b")
@@ -392,9 +391,7 @@ def test_a_torn_journal_end_is_cut_off_and_appends_go_on(front: Front, tmp_path:
 def test_an_append_that_failed_is_followed_by_a_whole_base(
     front: Front, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = f"journal-{secrets.token_hex(4)}"
-    db = _table(front, table)
-    journal = TableJournal(ACCOUNT_ID, REGION, table, tmp_path)
+    table, db, journal = _journaled(front, tmp_path)
     _put(db, table, "p", "a")
     journal.write()
     _put(db, table, "p", "b")
