@@ -33,83 +33,75 @@ def _iso(ms: int) -> str:
     )
 
 
-def event_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The analytics event one stream record stands for, if any."""
+def events_of(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The analytics events one stream record stands for: none, one, or one per file of an
+    activity item that records several (a batch download)."""
     name = record.get("eventName")
     data = record.get("dynamodb") or {}
     new, old = _image(data.get("NewImage")), _image(data.get("OldImage"))
     item = new or old
     pk, sk = str(item.get("pk", "")), str(item.get("sk", ""))
     if not pk.startswith("U#") or pk.endswith("#P"):
-        return None
+        return []
     user = pk[2:]
     base = {"event_id": str(record.get("eventID", "")), "user_id": user}
     if name == "INSERT" and sk.startswith("V#"):
         # A version with bytes of its own (a restored version points at an older blob).
         if new.get("blob_key") != keys.blob_key(user, new["file_id"], new["version_id"]):
-            return None
-        return {
-            **base,
-            "action": "upload",
-            "file_id": new["file_id"],
-            "version_id": new["version_id"],
-            "size": new.get("size"),
-            "content_type": new.get("content_type"),
-            "at": _iso(int(new["created_at"])),
-        }
+            return []
+        return [
+            {
+                **base,
+                "action": "upload",
+                "file_id": new["file_id"],
+                "version_id": new["version_id"],
+                "size": new.get("size"),
+                "content_type": new.get("content_type"),
+                "at": _iso(int(new["created_at"])),
+            }
+        ]
     if name == "INSERT" and sk.startswith("A#"):
-        return {
+        first = {
             **base,
             "action": new.get("action"),
             "file_id": new.get("file_id"),
             "size": new.get("size"),
             "at": _iso(int(new["at"])),
         }
+        # The other files of the same action, each with its own file, size and event id.
+        more = zip(new.get("more_file_ids") or [], new.get("more_sizes") or [], strict=True)
+        return [first] + [
+            {**first, "event_id": f"{base['event_id']}.{n}", "file_id": file_id, "size": size}
+            for n, (file_id, size) in enumerate(more, start=1)
+        ]
     if name == "INSERT" and sk.startswith("C#") and new.get("op") == "delete":
-        return {
-            **base,
-            "action": "delete",
-            "file_id": new.get("file_id"),
-            "version_id": new.get("version_id"),
-            "size": new.get("size"),
-            "at": _iso(int(new["at"])),
-        }
+        return [
+            {
+                **base,
+                "action": "delete",
+                "file_id": new.get("file_id"),
+                "version_id": new.get("version_id"),
+                "size": new.get("size"),
+                "at": _iso(int(new["at"])),
+            }
+        ]
     if name == "MODIFY" and sk.startswith("S#"):
         if int(new.get("downloads", 0)) <= int(old.get("downloads", 0)):
-            return None
-        return {
-            **base,
-            "action": "share_access",
-            "file_id": new.get("file_id"),
-            "share_id": new.get("share_id"),
-            "at": _iso(int(new.get("last_accessed_at") or 0)),
-        }
-    return None
+            return []
+        return [
+            {
+                **base,
+                "action": "share_access",
+                "file_id": new.get("file_id"),
+                "share_id": new.get("share_id"),
+                "at": _iso(int(new.get("last_accessed_at") or 0)),
+            }
+        ]
+    return []
 
 
 def events_from_stream(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for record in records:
-        event = event_of(record)
-        if event is not None:
-            out.append(event)
-            out.extend(_more_files(record, event))
-    return out
-
-
-def _more_files(record: Mapping[str, Any], event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events of the other files an activity item records (a batch download): the same
-    action, each with its own file, size and event id."""
-    if record.get("eventName") != "INSERT":
-        return []
-    new = _image((record.get("dynamodb") or {}).get("NewImage"))
-    if not str(new.get("sk", "")).startswith("A#"):
-        return []
-    ids, sizes = new.get("more_file_ids") or [], new.get("more_sizes") or []
-    return [
-        {**event, "event_id": f"{event['event_id']}.{n}", "file_id": file_id, "size": size}
-        for n, (file_id, size) in enumerate(zip(ids, sizes, strict=True), start=1)
-    ]
+    return [event for record in records for event in events_of(record)]
 
 
 def write_events(svc: Services, events: list[dict[str, Any]]) -> str | None:
