@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.parse import JSONParser
-from moto.dynamodb import comparisons, models
+from moto.dynamodb import comparisons, responses
 from moto.dynamodb.responses import DynamoHandler
 
 from backend.local import moto_dynamodb_speedups
@@ -20,42 +20,72 @@ from backend.local import moto_dynamodb_speedups
 moto_dynamodb_speedups.install()
 
 
-def test_a_condition_is_parsed_once_per_expression_names_and_values() -> None:
-    calls: list[tuple[Any, ...]] = []
+class _CountingParser:
+    """A stand-in for moto's parser: counts parses, fails on "bad(", finds names "#..."."""
 
-    def parse(expr: str | None, names: Any, values: Any) -> tuple[Any, ...]:
-        calls.append((expr, names, values))
-        if expr == "bad(":
+    made: list[tuple[Any, ...]] = []
+
+    def __init__(self, expr: str | None, names: Any, values: Any) -> None:
+        self.args = (expr, names, values)
+        self.expr_attr_names_found: list[str] = []
+        self.expr_attr_values_found: list[str] = []
+
+    def parse(self) -> tuple[Any, ...]:
+        _CountingParser.made.append(self.args)
+        if self.args[0] == "bad(":
             raise ValueError("bad expression")
-        return (expr, names, values)
+        self.expr_attr_names_found.extend(sorted(self.args[1] or {}))
+        self.expr_attr_values_found.extend(sorted(self.args[2] or {}))
+        return self.args
 
-    cached = moto_dynamodb_speedups.cached_conditions(parse)
+
+def test_a_condition_is_parsed_once_per_expression_names_and_values() -> None:
+    made = _CountingParser.made
+    made.clear()
+    create = moto_dynamodb_speedups.cached_parsers(_CountingParser)
+
+    def parse(expr: str | None, names: Any, values: Any) -> Any:
+        return create(expr, names, values).parse()
+
     names, values = {"#s": "state"}, {":a": {"S": "active"}}
-    first = cached("#s = :a", names, values)
-    assert cached("#s = :a", {"#s": "state"}, {":a": {"S": "active"}}) is first
-    assert len(calls) == 1
+    first = parse("#s = :a", names, values)
+    assert parse("#s = :a", {"#s": "state"}, {":a": {"S": "active"}}) is first
+    assert len(made) == 1
     assert first == ("#s = :a", names, values)  # parsed from the same names and values
     # Another value, other names or another expression is another parse.
-    cached("#s = :a", names, {":a": {"S": "trashed"}})
-    cached("#s = :a", {"#s": "status"}, values)
-    cached("attribute_not_exists(pk)", None, None)
-    cached("attribute_not_exists(pk)", None, None)
-    assert len(calls) == 4
-    # A failed parse is not kept: it fails again.
+    parse("#s = :a", names, {":a": {"S": "trashed"}})
+    parse("#s = :a", {"#s": "status"}, values)
+    parse("attribute_not_exists(pk)", None, None)
+    parse("attribute_not_exists(pk)", None, None)
+    assert len(made) == 4
+    # A failed parse is not kept: it fails again, when parse is called (as moto's does).
+    parser = create("bad(", None, None)
+    assert len(made) == 4
     for _ in range(2):
         with pytest.raises(ValueError, match="bad expression"):
-            cached("bad(", None, None)
-    assert len(calls) == 6
-    # Values that JSON cannot key (a blob's bytes) and no expression at all go straight through.
-    cached("#b = :b", {"#b": "blob"}, {":b": {"B": b"\x00"}})
-    cached("#b = :b", {"#b": "blob"}, {":b": {"B": b"\x00"}})
-    cached(None, None, None)
-    assert len(calls) == 9
+            parser.parse()
+    assert len(made) == 6
+    # Values that JSON cannot key (a blob's bytes) go straight through.
+    parse("#b = :b", {"#b": "blob"}, {":b": {"B": b"\x00"}})
+    parse("#b = :b", {"#b": "blob"}, {":b": {"B": b"\x00"}})
+    assert len(made) == 8
+
+
+def test_each_parser_has_the_names_and_values_found_in_lists_of_its_own() -> None:
+    create = moto_dynamodb_speedups.cached_parsers(_CountingParser)
+    for _ in range(2):
+        parser = create("#a = :v", {"#a": "a", "#b": "b"}, {":v": {"S": "x"}})
+        assert parser.expr_attr_names_found == []
+        parser.parse()
+        assert parser.expr_attr_names_found == ["#a", "#b"]
+        assert parser.expr_attr_values_found == [":v"]
+        parser.expr_attr_names_found.append("#projection")  # moto's callers extend them
 
 
 def test_moto_uses_the_cached_parser() -> None:
-    assert comparisons.get_filter_expression is models.get_filter_expression  # type: ignore[attr-defined]
-    assert hasattr(comparisons.get_filter_expression, "cache_info")
+    create = comparisons.create_condition_expression_parser
+    assert create is responses.create_condition_expression_parser
+    assert hasattr(create, "cache_info")
 
 
 def _value(rng: random.Random) -> dict[str, Any]:
@@ -196,9 +226,9 @@ def test_answers_are_those_of_moto_without_the_fixes(
             "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
         )
         fast = _workload(db, seed)
-    original = getattr(comparisons.get_filter_expression, "__wrapped__")  # noqa: B009
-    monkeypatch.setattr(comparisons, "get_filter_expression", original)
-    monkeypatch.setattr(models, "get_filter_expression", original)
+    original = comparisons.ConditionExpressionParser  # what moto's function makes
+    monkeypatch.setattr(comparisons, "create_condition_expression_parser", original)
+    monkeypatch.setattr(responses, "create_condition_expression_parser", original)
     monkeypatch.delattr(DynamoHandler, "parse_parameters")  # BaseResponse's, moto's own
     with mock_aws():
         db = boto3.client(
