@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.local.moto_dynamodb import CHANGED_KEYS_ATTR, DYNAMODB_LOCK, find_item
+from backend.local.moto_dynamodb import (
+    CHANGED_KEYS_ATTR,
+    DYNAMODB_LOCK,
+    find_item,
+    unordered_items,
+)
 from filevault_desktop.persist import write_atomic
 
 log = logging.getLogger(__name__)
@@ -162,7 +167,7 @@ class TableJournal:
                 or self._journal_bytes >= max(self._min_compaction, self._base_bytes)
             )
             if rewrite:
-                lines = [_dumps(item.to_json()["Attributes"]) for item in table.all_items()]
+                lines = [_dumps(item.to_json()["Attributes"]) for item in unordered_items(table)]
             else:
                 lines = [_change(table, key) for key in changed]
         if rewrite:

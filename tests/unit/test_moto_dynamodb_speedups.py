@@ -12,10 +12,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.parse import JSONParser
-from moto.dynamodb import comparisons, responses
+from moto.dynamodb import comparisons, models, responses
 from moto.dynamodb.responses import DynamoHandler
 
 from backend.local import moto_dynamodb_speedups
+from backend.local.moto_dynamodb import unordered_items
 
 moto_dynamodb_speedups.install()
 
@@ -267,3 +268,30 @@ def test_only_bodies_with_blobs_or_nulls_are_walked(
         "B": b"\x00\xff"
     }
     assert walked == ["PutItem"]  # the read had neither
+
+
+@pytest.mark.parametrize("range_key", [True, False])
+def test_unordered_items_are_all_the_items_of_a_table(dynamodb: Any, range_key: bool) -> None:
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_key:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=schema,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(30):
+        item = {"pk": {"S": f"p{i % 7}"}, "v": {"N": str(i)}}
+        if range_key:
+            item["sk"] = {"S": f"s{i}"}
+        dynamodb.put_item(TableName="t", Item=item)
+    table = models.dynamodb_backends["123456789012"]["us-east-1"].get_table("t")
+
+    def dumped(items: list[Any]) -> list[str]:
+        return sorted(json.dumps(i.to_json()["Attributes"], sort_keys=True) for i in items)
+
+    assert len(dumped(table.all_items())) == (30 if range_key else 7)
+    assert dumped(unordered_items(table)) == dumped(table.all_items())
