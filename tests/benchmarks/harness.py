@@ -156,6 +156,11 @@ def settle_max() -> float:
     return float(os.environ.get("FILEVAULT_BENCH_SETTLE_MAX", str(max(60.0, 3600 * scale()))))
 
 
+def download_rounds() -> int:
+    """How many interleaved rounds each download row runs (its median is reported)."""
+    return max(1, int(os.environ.get("FILEVAULT_BENCH_DOWNLOAD_ROUNDS", "3")))
+
+
 def which(env_name: str, default: str) -> str | None:
     """A peer's executable: ``$env_name`` when set, else ``default`` on PATH."""
     value = os.environ.get(env_name)
