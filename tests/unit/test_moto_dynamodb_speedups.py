@@ -129,21 +129,21 @@ def _condition(rng: random.Random) -> dict[str, Any]:
     )
 
 
+def _create_table(db: Any, *, range_key: bool) -> None:
+    """Table "t": hash key pk, and sort key sk when ``range_key`` (both strings)."""
+    keys = [("pk", "HASH"), ("sk", "RANGE")] if range_key else [("pk", "HASH")]
+    db.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def _workload(db: Any, seed: int) -> list[Any]:
     """A seeded run of conditional writes, transactions and reads; every answer or error."""
     rng = random.Random(seed)
-    db.create_table(
-        TableName="t",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(db, range_key=True)
     out: list[Any] = []
 
     def key() -> dict[str, Any]:
@@ -252,12 +252,7 @@ def test_only_bodies_with_blobs_or_nulls_are_walked(
         return parse(self, request)
 
     monkeypatch.setattr(JSONParser, "parse", counting)
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(dynamodb, range_key=False)
     walked.clear()
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
     assert walked == []
@@ -272,17 +267,7 @@ def test_only_bodies_with_blobs_or_nulls_are_walked(
 
 @pytest.mark.parametrize("range_key", [True, False])
 def test_unordered_items_are_all_the_items_of_a_table(dynamodb: Any, range_key: bool) -> None:
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if range_key:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=schema,
-        AttributeDefinitions=attributes,
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_table(dynamodb, range_key=range_key)
     for i in range(30):
         item = {"pk": {"S": f"p{i % 7}"}, "v": {"N": str(i)}}
         if range_key:
