@@ -210,12 +210,17 @@ def _merged(
     return merged
 
 
+def _client() -> Any:
+    """A DynamoDB client for moto's in-process mock (inside ``mock_aws``)."""
+    return boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
-        yield boto3.client(
-            "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
-        )
+        yield _client()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -223,19 +228,13 @@ def test_answers_are_those_of_moto_without_the_fixes(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with mock_aws():
-        db = boto3.client(
-            "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
-        )
-        fast = _workload(db, seed)
+        fast = _workload(_client(), seed)
     original = comparisons.ConditionExpressionParser  # what moto's function makes
     monkeypatch.setattr(comparisons, "create_condition_expression_parser", original)
     monkeypatch.setattr(responses, "create_condition_expression_parser", original)
     monkeypatch.delattr(DynamoHandler, "parse_parameters")  # BaseResponse's, moto's own
     with mock_aws():
-        db = boto3.client(
-            "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
-        )
-        assert _workload(db, seed) == fast
+        assert _workload(_client(), seed) == fast
     failed = sum(answer == "ConditionalCheckFailedException" for op, answer in fast if op == "put")
     written = sum(isinstance(answer, dict) for op, answer in fast if op == "put")
     assert failed >= 3 and written >= 3, (failed, written)
