@@ -517,10 +517,9 @@ def test_download(bench: Bench, key: str) -> None:
     target = bench.work / "downloads"
     shutil.rmtree(target, ignore_errors=True)
 
-    # Interleaved rounds, median reported: a download's time here depends on which client
-    # first makes the kernel hand out fresh page-cache pages (the same 1 GiB download took
-    # 1.7-4.3 s, its system time 0.8-4.9 s), so a single run in a fixed order measures the
-    # order.
+    # Interleaved rounds, median reported: one download's time varies a lot from run to run
+    # on this VM (the same 1 GiB download by FileVault alone took 1.5-4.3 s, the difference
+    # nearly all system time spent filling page-cache pages), so one run is not evidence.
     for _ in range(download_rounds()):
         _download_round(bench, key, target)
 
