@@ -93,13 +93,18 @@ class LocalFs:
         target = self.abs(rel)
         try:
             self.check_target(rel, replace)
+            written = fingerprint(temp.lstat())
             self.self_writes.note(target)
             temp.replace(target)
         except BaseException:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
-        return fingerprint(target.lstat())
+        placed = fingerprint(target.lstat())
+        # A save landing between the rename and that stat is not what we downloaded: recorded
+        # with its fingerprint it would pass for synced and never go up. What we wrote (the
+        # rename changed only its ctime) makes the next scan hash the file again.
+        return placed if written.same_file(placed) else written
 
     def move(self, src: str, dst: str, expected: Fingerprint) -> None:
         if not expected.same_file(self.stat(src)):

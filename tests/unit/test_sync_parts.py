@@ -20,8 +20,9 @@ from filevault_desktop.sync import (
     SyncIndex,
     SyncRootMissing,
 )
+from filevault_desktop.sync.localfs import LocalFs
 from filevault_desktop.sync.models import BaseEntry, Download, Fingerprint, RemoteEntry, Upload
-from filevault_desktop.sync.scanner import Scanner
+from filevault_desktop.sync.scanner import Scanner, fingerprint
 from filevault_desktop.sync.testing import FakeRemote
 from filevault_desktop.sync.watcher import Debouncer, LocalWatcher
 from filevault_desktop.transfer.testing import ManualClock
@@ -67,6 +68,32 @@ def test_index_persists_and_rolls_back(tmp_path: Path) -> None:
         assert [b.file_id for b in index.base()] == ["F2"]
         index.reset_for_epoch()
         assert index.base() == [] and index.remote() == [] and index.get_meta("cursor") is None
+
+
+def test_a_save_right_after_a_download_landed_is_not_recorded_as_the_download(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    fs = LocalFs(root, FolderTrash(tmp_path / "trash"))
+    temp = root / ".download.part"
+    temp.write_bytes(b"downloaded")
+    wrote = fingerprint(temp.lstat())
+
+    class SavedRightAfter(type(temp)):  # type: ignore[misc]
+        def replace(self, target: object) -> Path:
+            placed = super().replace(target)
+            (root / "doc.txt").write_bytes(b"the user's save, a moment later")
+            return placed
+
+    recorded = fs.place(SavedRightAfter(temp), "doc.txt", None)
+    # What we wrote is recorded, so the next scan sees the save and hashes it again.
+    assert recorded == wrote
+    assert not recorded.same_file(fs.stat("doc.txt"))
+    quiet = root / ".quiet.part"
+    quiet.write_bytes(b"downloaded")
+    recorded = fs.place(quiet, "quiet.txt", None)
+    assert recorded.unchanged(fs.stat("quiet.txt"))  # with the ctime the rename gave it
 
 
 # ---- scanner -----------------------------------------------------------------------------------
