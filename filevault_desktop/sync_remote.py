@@ -24,7 +24,9 @@ _OPS = {"upsert": ChangeOp.UPDATED, "move": ChangeOp.MOVED, "delete": ChangeOp.T
 
 
 def entry_of(f: RemoteFile) -> RemoteEntry:
-    return RemoteEntry(f.file_id, f.path, f.version_id, f.size, f.sha256, f.modified_at)
+    return RemoteEntry(
+        f.file_id, f.path, f.version_id, f.size, f.sha256, f.modified_at, f.change_seq
+    )
 
 
 def change_of(c: Change) -> RemoteChange:

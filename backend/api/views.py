@@ -55,6 +55,7 @@ def file_view(f: FileRecord) -> dict[str, Any]:
         "state": f.state.value,
         "trashed_at": iso(f.trashed_at),
         "sha256": f.sha256,
+        "change_seq": f.change_seq,
         "processing": processing_view(f),
     }
 

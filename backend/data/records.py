@@ -53,6 +53,10 @@ class FileRecord:
     processing: dict[str, Any] | None = None
     # Hex SHA-256 of the whole content as the uploading client computed it (None when unknown).
     sha256: str | None = None
+    # The feed seq of the last change to the file's path, version or state (None on records
+    # written before it was kept). A client that made that change, with its cursor just
+    # before it, can move the cursor past its own write instead of reading it back.
+    change_seq: int | None = None
 
 
 @dataclass(frozen=True)

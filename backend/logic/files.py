@@ -203,7 +203,7 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
     now = svc.now_ms()
     result: list[FileRecord] = []
 
-    def build(_: Profile) -> Mutation:
+    def build(profile: Profile) -> Mutation:
         current = active_file(svc, caller, file_id)
         if body.expected_version is not None and body.expected_version != current.version_id:
             raise Conflict(
@@ -212,7 +212,7 @@ def move(svc: Services, caller: Caller, file_id: str, body: MoveFile) -> FileRec
         if current.path == body.path:
             result[:] = [current]
             return Mutation()
-        moved = replace(current, path=body.path, modified_at=now)
+        moved = replace(current, path=body.path, modified_at=now, change_seq=profile.seq + 1)
         result[:] = [moved]
         seen = {":v": current.version_id, ":p": current.path, ":active": FileState.ACTIVE.value}
         return Mutation(
@@ -257,9 +257,11 @@ def trash(svc: Services, caller: Caller, file_id: str) -> FileRecord:
     now = svc.now_ms()
     result: list[FileRecord] = []
 
-    def build(_: Profile) -> Mutation:
+    def build(profile: Profile) -> Mutation:
         current = active_file(svc, caller, file_id)
-        trashed = replace(current, state=FileState.TRASHED, trashed_at=now)
+        trashed = replace(
+            current, state=FileState.TRASHED, trashed_at=now, change_seq=profile.seq + 1
+        )
         result[:] = [trashed]
         return Mutation(
             items=[
@@ -366,13 +368,18 @@ def restore_from_trash(
     blobs = _blob_keys(svc, user, trashed)
     _mark_blobs(svc, blobs, trashed=False)
 
-    def build(_: Profile) -> Mutation:
+    def build(profile: Profile) -> Mutation:
         current = get_file(svc, caller, file_id)
         if current.state is not FileState.TRASHED:
             raise Conflict("the file is not in the trash")
         path = body.path or current.path
         restored = replace(
-            current, path=path, state=FileState.ACTIVE, trashed_at=None, modified_at=now
+            current,
+            path=path,
+            state=FileState.ACTIVE,
+            trashed_at=None,
+            modified_at=now,
+            change_seq=profile.seq + 1,
         )
         result[:] = [restored]
         return Mutation(
@@ -430,7 +437,7 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
     now = svc.now_ms()
     result: list[FileRecord] = []
 
-    def build(_: Profile) -> Mutation:
+    def build(profile: Profile) -> Mutation:
         current = active_file(svc, caller, file_id)
         new_version = new_version_id(now)
         restored = replace(
@@ -442,6 +449,7 @@ def restore_version(svc: Services, caller: Caller, file_id: str, version_id: str
             etag=old.etag,
             modified_at=now,
             sha256=old.sha256,
+            change_seq=profile.seq + 1,
         )
         result[:] = [restored]
         seen = {":v": current.version_id, ":active": FileState.ACTIVE.value}

@@ -229,6 +229,7 @@ def _commit_group(
                 sha,
                 now,
                 current.get(keys.file(user, upload.file_id)),
+                seq=profile.seq + 1 + len(combined.more_changes),
                 read_current=False,
                 with_session=with_session,
             )
@@ -265,7 +266,14 @@ def _commit_one(
 
     def build(profile: Profile) -> Mutation:
         record, mutation = version_mutation(
-            svc, caller, upload, etag, sha256, svc.now_ms(), with_session=with_session
+            svc,
+            caller,
+            upload,
+            etag,
+            sha256,
+            svc.now_ms(),
+            seq=profile.seq + 1,
+            with_session=with_session,
         )
         single[:] = [record]
         return mutation

@@ -271,8 +271,10 @@ def complete(svc: Services, caller: Caller, upload_id: str, body: CompleteUpload
     etag = stored_etag(svc, upload, body)
     result: list[FileRecord] = []
 
-    def build(_: Profile) -> Mutation:
-        record, mutation = version_mutation(svc, caller, upload, etag, body.sha256, svc.now_ms())
+    def build(profile: Profile) -> Mutation:
+        record, mutation = version_mutation(
+            svc, caller, upload, etag, body.sha256, svc.now_ms(), seq=profile.seq + 1
+        )
         result[:] = [record]
         return mutation
 
@@ -292,12 +294,14 @@ def version_mutation(
     now: int,
     current: FileRecord | None = None,
     *,
+    seq: int,
     read_current: bool = True,
     with_session: bool = True,
 ) -> tuple[FileRecord, Mutation]:
     """The writes that make ``upload`` the file's current version, conditional on the state
     the upload was started from (so a concurrent writer makes the transaction fail).
-    ``with_session``: mark the session record completed (an inline upload has none)."""
+    ``seq``: the feed seq its change will get. ``with_session``: mark the session record
+    completed (an inline upload has none)."""
     store, user = svc.store, caller.user_id
     if read_current:
         current = store.file(user, upload.file_id)
@@ -312,6 +316,7 @@ def version_mutation(
         created_at=current.created_at if current else now,
         modified_at=now,
         sha256=sha256,
+        change_seq=seq,
     )
     version = VersionRecord(
         upload.file_id,

@@ -59,6 +59,7 @@ class RemoteFile:
     state: str
     trashed_at: str | None = None
     sha256: str | None = None
+    change_seq: int | None = None  # the feed seq of the change that made it so
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RemoteFile:

@@ -29,6 +29,7 @@ class _File:
     path: str
     versions: list[tuple[str, bytes]] = field(default_factory=list)
     trashed: bool = False
+    change_seq: int | None = None  # as the real server's records: its last change's seq
 
     @property
     def data(self) -> bytes:
@@ -37,7 +38,9 @@ class _File:
     def entry(self) -> RemoteEntry:
         version_id, data = self.versions[-1]
         sha = hashlib.sha256(data).hexdigest()
-        return RemoteEntry(self.file_id, self.path, version_id, len(data), sha, version_id)
+        return RemoteEntry(
+            self.file_id, self.path, version_id, len(data), sha, version_id, self.change_seq
+        )
 
 
 class FakeRemote:
@@ -259,8 +262,9 @@ class FakeRemote:
 
     def _append(self, op: ChangeOp, f: _File, old_path: str | None = None) -> None:
         e = f.entry()
+        f.change_seq = len(self._log) + 1
         self._log.append(
             RemoteChange(
-                len(self._log) + 1, op, f.file_id, f.path, old_path, e.version_id, e.size, e.sha256
+                f.change_seq, op, f.file_id, f.path, old_path, e.version_id, e.size, e.sha256
             )
         )

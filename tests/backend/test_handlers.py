@@ -208,6 +208,40 @@ def test_changes_feed_is_ordered_with_epoch(alice: Api) -> None:
     assert empty["changes"] == [] and empty["cursor"] == page["cursor"]
 
 
+def test_each_write_answers_with_the_seq_of_its_change(alice: Api, clock: Clock) -> None:
+    """A client moves its cursor past its own writes by these seqs: each must be the seq of
+    the change the write made, whose content is what the answer says."""
+    first = upload_file(alice, "w.txt", b"one")
+    fid, p = first["file_id"], {"file_id": first["file_id"]}
+    upload_file(alice, "other.txt", b"another file's change in between")
+    clock.now += 1
+    second = upload_file(alice, "w.txt", b"two!", expected_version=first["version_id"])
+    _, moved, _ = alice.call("PATCH", "x", {"path": "m/w.txt"}, route="/files/{file_id}", params=p)
+    _, restored, _ = alice.call(
+        "POST",
+        "x",
+        route="/files/{file_id}/versions/{version_id}/restore",
+        params={**p, "version_id": first["version_id"]},
+    )
+    _, trashed, _ = alice.call("DELETE", "x", route="/files/{file_id}", params=p)
+    _, back, _ = alice.call("POST", "x", route="/trash/{file_id}/restore", params=p)
+    answers = [first, second, moved, restored, trashed, back]
+    assert [a["change_seq"] for a in answers] == [1, 3, 4, 5, 6, 7]
+    _, feed, _ = alice.call("GET", "/changes")
+    changes = {c["seq"]: c for c in feed["changes"]}
+    for answer in answers:
+        change = changes[answer["change_seq"]]
+        assert (change["file_id"], change["path"], change["version_id"]) == (
+            fid,
+            answer["path"],
+            answer["version_id"],
+        )
+    # A read says which change made the file what it is; a no-op move makes none.
+    _, same, _ = alice.call("PATCH", "x", {"path": "m/w.txt"}, route="/files/{file_id}", params=p)
+    _, got, _ = alice.call("GET", "x", route="/files/{file_id}", params=p)
+    assert same["change_seq"] == got["change_seq"] == 7
+
+
 def _share(api: Api, fid: str, **extra: Any) -> dict[str, Any]:
     status, share, _ = api.call("POST", "/shares", {"file_id": fid, **extra})
     assert status == 201, share

@@ -47,11 +47,13 @@ def test_a_batch_uploads_many_files_with_a_gapless_feed(alice: Api) -> None:
     _, feed, _ = alice.call("GET", "/changes", query={"limit": "100"})
     assert [c["seq"] for c in feed["changes"]] == list(range(1, 46))
     assert [c["path"] for c in feed["changes"]] == list(contents)
+    assert [d["file"]["change_seq"] for d in done] == list(range(1, 46))
     _, me, _ = alice.call("GET", "/me")
     assert me["used_bytes"] == sum(len(d) for d in contents.values())
     # Completing again answers the same files (a retried request after a lost answer).
     again = _complete(alice, [{"upload_id": i["upload"]["upload_id"]} for i in items[:2]])
     assert [a["file"]["version_id"] for a in again] == [d["file"]["version_id"] for d in done[:2]]
+    assert [a["file"]["change_seq"] for a in again] == [1, 2]
 
 
 def test_items_fail_on_their_own(alice: Api) -> None:

@@ -48,6 +48,7 @@ def test_files_are_stored_and_recorded_in_one_call_with_a_gapless_feed(alice: Ap
         assert _stored(alice, d["file"]) == data
     _, feed, _ = alice.call("GET", "/changes", query={"limit": "100"})
     assert [c["seq"] for c in feed["changes"]] == list(range(1, 61))
+    assert [d["file"]["change_seq"] for d in done] == list(range(1, 61))
     _, me, _ = alice.call("GET", "/me")
     assert me["used_bytes"] == sum(len(d) for d in contents.values())
     # No upload session is written (nothing to expire or clean up).

@@ -70,6 +70,24 @@ def test_index_persists_and_rolls_back(tmp_path: Path) -> None:
         assert index.base() == [] and index.remote() == [] and index.get_meta("cursor") is None
 
 
+def test_index_moves_the_cursor_past_our_own_change_only_when_it_is_the_next(
+    tmp_path: Path,
+) -> None:
+    with SyncIndex(tmp_path / "index.sqlite3") as index:
+        mine = RemoteEntry("F1", "a", "v1", 1, "h", change_seq=1)
+        index.record(put_remote=mine)
+        assert index.get_meta("cursor") is None  # no feed read yet: nothing to move on from
+        index.apply_remote([], [], cursor="7", epoch="e")
+        index.record(put_remote=RemoteEntry("F1", "a", "v2", 1, "h", change_seq=8))
+        assert index.get_meta("cursor") == "8"
+        index.record(put_remote=RemoteEntry("F1", "a", "v3", 1, "h", change_seq=10))
+        assert index.get_meta("cursor") == "8"  # 9 is someone else's, still to be read
+        index.record(put_remote=RemoteEntry("F1", "a", "v3", 1, "h"))
+        assert index.get_meta("cursor") == "8"
+        # The seq says which change an entry came from, not what the file is.
+        assert index.remote() == [RemoteEntry("F1", "a", "v3", 1, "h", change_seq=3)]
+
+
 def test_a_save_right_after_a_download_landed_is_not_recorded_as_the_download(
     tmp_path: Path,
 ) -> None:

@@ -67,6 +67,33 @@ def test_initial_sync_with_different_content_keeps_both(
     }
 
 
+def test_a_client_reads_back_no_change_of_its_own_unless_another_came_first(
+    a: Client, b: Client, remote: FakeRemote
+) -> None:
+    for n in range(5):
+        a.write(f"mine/{n}.txt", f"mine {n}")
+    a.engine.sync_once()
+    # Its uploads and then its move were each the feed's next change: nothing left to read.
+    assert a.engine.index.get_meta("cursor") == "5"
+    a.move("mine/0.txt", "moved/0.txt")
+    a.engine.sync_once()
+    assert a.engine.index.get_meta("cursor") == "6"
+    assert a.engine.refresh_remote() == 0
+
+    def someone_else_writes_first(_: Path) -> None:
+        remote.during_upload = None
+        remote.put("theirs.txt", b"from the web")
+
+    remote.during_upload = someone_else_writes_first
+    a.write("mine/5.txt", "after theirs")
+    a.engine.sync_once()
+    assert a.engine.index.get_meta("cursor") == "6"  # theirs (7) came before ours (8)
+    assert a.engine.refresh_remote() == 2
+    sync_all(a, b)
+    assert_converged(remote, a, b)
+    assert a.read("theirs.txt") == b"from the web"
+
+
 def test_folder_moved_while_a_file_inside_changes(a: Client, b: Client, remote: FakeRemote) -> None:
     a.write("d/x.txt", "x" * 100)
     a.write("d/y.txt", "y" * 100)
