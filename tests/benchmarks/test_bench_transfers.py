@@ -12,7 +12,8 @@ On one local stack, against its one S3 endpoint, in one run, each client run as 
 Cases: (a) one 1 GiB file, (b) 1,000 files of 64 KiB, (c) 10,000 files of 4 KiB, uploads of
 all three and downloads of (a) and (b). ``FILEVAULT_BENCH_SCALE`` (default 1.0) scales the file
 counts and the big file's size down for a smoke run. Downloads run in interleaved rounds
-(``FILEVAULT_BENCH_DOWNLOAD_ROUNDS``, default 3), each client's median reported.
+(``FILEVAULT_BENCH_DOWNLOAD_ROUNDS``, default 3), the clients taking turns to go first, each
+client's median reported.
 
 Peers get the stack's service credential from ``filevault stack credentials --json`` and write
 into the upload bucket under their own prefix (``rclone/``, ``awscli/``, ``ceiling/``). Every
@@ -519,19 +520,33 @@ def test_download(bench: Bench, key: str) -> None:
 
     # Interleaved rounds, median reported: one download's time varies a lot from run to run
     # on this VM (the same 1 GiB download by FileVault alone took 1.5-4.3 s, the difference
-    # nearly all system time spent filling page-cache pages), so one run is not evidence.
-    for _ in range(download_rounds()):
-        _download_round(bench, key, target)
+    # nearly all system time spent filling page-cache pages), so one run is not evidence. The
+    # clients take turns going first, so whatever the one before leaves behind (page cache,
+    # freed memory, the stack's state) falls on each of them alike.
+    for turn in range(download_rounds()):
+        _download_round(bench, key, target, turn)
 
 
-def _download_round(bench: Bench, key: str, target: Path) -> None:
-    """One download of the case by each client, in a fixed order."""
+def _download_round(bench: Bench, key: str, target: Path, turn: int) -> None:
+    """One download of the case by each client, the order rotated by ``turn``."""
     case = CASES[key]
     data = bench.dataset(case)
     row = f"download {case.label}"
-    dest = target / "filevault"
+    clients = [
+        ("filevault", _download_by_filevault),
+        ("rclone", _download_by_rclone),
+        ("awscli", _download_by_awscli),
+    ]
+    turn %= len(clients)
+    for who, download in clients[turn:] + clients[:turn]:
+        download(bench, key, target / who, row, data)
+    if bench.uploaded.get(("ceiling", key)):
+        bench.timed(row, "ceiling", lambda: _ceiling_download(bench, case, data))
+
+
+def _download_by_filevault(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
+    remote = f"fv/{key}/{next(iter(data.files))}" if len(data.files) == 1 else f"fv/{key}"
     dest.mkdir(parents=True)
-    remote = f"fv/{key}/{next(iter(data.files))}" if case.files == 1 else f"fv/{key}"
     bench.timed(
         row,
         "filevault",
@@ -540,53 +555,42 @@ def _download_round(bench: Bench, key: str, target: Path) -> None:
             "filevault download",
         ),
     )
-    _verify_tree(dest if case.files == 1 else dest / key, data, "filevault")
+    _verify_tree(dest if len(data.files) == 1 else dest / key, data, "filevault")
     shutil.rmtree(dest)
 
-    if bench.rclone and bench.uploaded.get(("rclone", key)):
-        rclone, dest = bench.rclone, target / "rclone"
-        bench.timed(
-            row,
-            "rclone",
-            lambda: check(
-                run_measured(
-                    [rclone, "copy", f"bench:{bench.bucket}/rclone/{key}", str(dest)],
-                    bench.rclone_env,
-                ),
-                "rclone copy",
-            ),
-        )
-        _verify_tree(dest, data, "rclone")
-        shutil.rmtree(dest)
 
-    if bench.aws and bench.uploaded.get(("awscli", key)):
-        aws, dest = bench.aws, target / "awscli"
-        bench.timed(
-            row,
-            "awscli",
-            lambda: check(
-                run_measured(
-                    [
-                        aws,
-                        "s3",
-                        "cp",
-                        "--recursive",
-                        "--only-show-errors",
-                        "--endpoint-url",
-                        bench.endpoint,
-                        f"s3://{bench.bucket}/awscli/{key}/",
-                        str(dest),
-                    ],
-                    bench.peer_env,
-                ),
-                "aws s3 cp",
-            ),
-        )
-        _verify_tree(dest, data, "awscli")
-        shutil.rmtree(dest)
+def _download_by_rclone(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
+    rclone = bench.rclone
+    if not rclone or not bench.uploaded.get(("rclone", key)):
+        return
+    source = f"bench:{bench.bucket}/rclone/{key}"
+    bench.timed(
+        row,
+        "rclone",
+        lambda: check(
+            run_measured([rclone, "copy", source, str(dest)], bench.rclone_env), "rclone copy"
+        ),
+    )
+    _verify_tree(dest, data, "rclone")
+    shutil.rmtree(dest)
 
-    if bench.uploaded.get(("ceiling", key)):
-        bench.timed(row, "ceiling", lambda: _ceiling_download(bench, case, data))
+
+def _download_by_awscli(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
+    aws = bench.aws
+    if not aws or not bench.uploaded.get(("awscli", key)):
+        return
+    source = f"s3://{bench.bucket}/awscli/{key}/"
+    cmd = [aws, "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url"]
+    bench.timed(
+        row,
+        "awscli",
+        lambda: check(
+            run_measured([*cmd, bench.endpoint, source, str(dest)], bench.peer_env),
+            "aws s3 cp",
+        ),
+    )
+    _verify_tree(dest, data, "awscli")
+    shutil.rmtree(dest)
 
 
 # ----- the report -----
