@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -532,65 +533,46 @@ def _download_round(bench: Bench, key: str, target: Path, turn: int) -> None:
     case = CASES[key]
     data = bench.dataset(case)
     row = f"download {case.label}"
-    clients = [
-        ("filevault", _download_by_filevault),
-        ("rclone", _download_by_rclone),
-        ("awscli", _download_by_awscli),
-    ]
+    clients = ["filevault", "rclone", "awscli"]
     turn %= len(clients)
-    for who, download in clients[turn:] + clients[:turn]:
-        download(bench, key, target / who, row, data)
+    for who in clients[turn:] + clients[:turn]:
+        dest = target / who
+        planned = _download_command(bench, who, key, dest, data)
+        if planned is None:
+            continue
+        cmd, env, landed = planned
+        dest.mkdir(parents=True)
+        bench.timed(row, who, partial(_checked, cmd, env, f"{who} download"))
+        _verify_tree(landed, data, who)
+        shutil.rmtree(dest)
     if bench.uploaded.get(("ceiling", key)):
         bench.timed(row, "ceiling", lambda: _ceiling_download(bench, case, data))
 
 
-def _download_by_filevault(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
-    remote = f"fv/{key}/{next(iter(data.files))}" if len(data.files) == 1 else f"fv/{key}"
-    dest.mkdir(parents=True)
-    bench.timed(
-        row,
-        "filevault",
-        lambda: check(
-            run_measured([*bench.fv, "download", remote, str(dest), "--json"], bench.fv_env),
-            "filevault download",
-        ),
-    )
-    _verify_tree(dest if len(data.files) == 1 else dest / key, data, "filevault")
-    shutil.rmtree(dest)
-
-
-def _download_by_rclone(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
-    rclone = bench.rclone
-    if not rclone or not bench.uploaded.get(("rclone", key)):
-        return
-    source = f"bench:{bench.bucket}/rclone/{key}"
-    bench.timed(
-        row,
-        "rclone",
-        lambda: check(
-            run_measured([rclone, "copy", source, str(dest)], bench.rclone_env), "rclone copy"
-        ),
-    )
-    _verify_tree(dest, data, "rclone")
-    shutil.rmtree(dest)
-
-
-def _download_by_awscli(bench: Bench, key: str, dest: Path, row: str, data: Dataset) -> None:
-    aws = bench.aws
-    if not aws or not bench.uploaded.get(("awscli", key)):
-        return
+def _download_command(
+    bench: Bench, who: str, key: str, dest: Path, data: Dataset
+) -> tuple[list[str], dict[str, str], Path] | None:
+    """How ``who`` downloads the case into ``dest``: the command, its environment and where
+    the files land. None when that peer is missing or did not upload the case."""
+    if who == "filevault":
+        one = len(data.files) == 1
+        remote = f"fv/{key}/{next(iter(data.files))}" if one else f"fv/{key}"
+        cmd = [*bench.fv, "download", remote, str(dest), "--json"]
+        return cmd, bench.fv_env, dest if one else dest / key
+    if who == "rclone":
+        if not bench.rclone or not bench.uploaded.get(("rclone", key)):
+            return None
+        source = f"bench:{bench.bucket}/rclone/{key}"
+        return [bench.rclone, "copy", source, str(dest)], bench.rclone_env, dest
+    if not bench.aws or not bench.uploaded.get(("awscli", key)):
+        return None
     source = f"s3://{bench.bucket}/awscli/{key}/"
-    cmd = [aws, "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url"]
-    bench.timed(
-        row,
-        "awscli",
-        lambda: check(
-            run_measured([*cmd, bench.endpoint, source, str(dest)], bench.peer_env),
-            "aws s3 cp",
-        ),
-    )
-    _verify_tree(dest, data, "awscli")
-    shutil.rmtree(dest)
+    cmd = [bench.aws, "s3", "cp", "--recursive", "--only-show-errors"]
+    return [*cmd, "--endpoint-url", bench.endpoint, source, str(dest)], bench.peer_env, dest
+
+
+def _checked(cmd: list[str], env: dict[str, str], what: str) -> Measured:
+    return check(run_measured(cmd, env), what)
 
 
 # ----- the report -----
