@@ -24,9 +24,10 @@ _OPS = {"upsert": ChangeOp.UPDATED, "move": ChangeOp.MOVED, "delete": ChangeOp.T
 
 
 def entry_of(f: RemoteFile) -> RemoteEntry:
-    return RemoteEntry(
-        f.file_id, f.path, f.version_id, f.size, f.sha256, f.modified_at, f.change_seq
-    )
+    # An entry stands for a live file: a trashed one's seq is its trashing, and moving the
+    # cursor past that with this entry in the mirror would lose the deletion.
+    seq = f.change_seq if f.state == "active" else None
+    return RemoteEntry(f.file_id, f.path, f.version_id, f.size, f.sha256, f.modified_at, seq)
 
 
 def change_of(c: Change) -> RemoteChange:

@@ -185,7 +185,7 @@ class Executor:
                 moved = self.remote.move(
                     action.file_id, self.root.full(action.dst), action.expected_version
                 )
-                self.index.record(put_remote=moved)
+                self.index.record(put_remote=self._mirrored(moved))
             case LocalTrash():
                 self.fs.trash(action.local_path, action.fp)
                 self.index.record(forget=[action.file_id])
@@ -229,8 +229,15 @@ class Executor:
             a.fp,
         )
         forget = [a.replaces_file_id] if a.replaces_file_id else []
-        self.index.record(put_base=base, forget=forget, put_remote=entry)
+        self.index.record(put_base=base, forget=forget, put_remote=self._mirrored(entry))
         return entry.size
+
+    def _mirrored(self, entry: RemoteEntry) -> RemoteEntry:
+        # Its seq moves the cursor past its change (SyncIndex.record) only if reading that
+        # change would leave this very row: not when it took the file out of this folder.
+        if entry.change_seq is not None and self.root.rel(entry.path) is None:
+            return replace(entry, change_seq=None)
+        return entry
 
     def _download(self, a: Download) -> int:
         self.fs.check_target(a.local_path, a.replace)  # before spending the transfer
@@ -249,7 +256,7 @@ class Executor:
         fp = self.fs.place(temp, a.local_path, a.replace)
         got = replace(got, sha256=got.sha256 or sha)
         base = BaseEntry(a.file_id, a.local_path, a.remote_path, got.version_id, sha, fp)
-        self.index.record(put_base=base, put_remote=got)
+        self.index.record(put_base=base, put_remote=self._mirrored(got))
         return got.size
 
 

@@ -6,9 +6,10 @@ planner (which recognises identical content on both sides) catches up without du
 That is also why synchronous=NORMAL is enough: a power cut may drop the last commits, which
 again only leaves the index behind.
 The remote mirror and the feed cursor are written in the same transaction per feed page.
-A write of our own whose change is the feed's next one (``RemoteEntry.change_seq`` is the
-cursor + 1) moves the cursor past it with its mirror row: reading it back would tell us
-nothing, and at an initial sync that reading was a twentieth of the time.
+An entry recorded from the server's answer to a write (or a download) whose change is the
+feed's next one (``RemoteEntry.change_seq`` is the cursor + 1) moves the cursor past it with
+its mirror row: reading that change would write the same row, and reading back its own
+uploads was a twentieth of an initial sync.
 
 The base is read every round, and is large (a row per synced file) but rarely changes: it is
 kept in memory as last read or written through this connection, and read again only when

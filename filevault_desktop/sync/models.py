@@ -96,8 +96,9 @@ class RemoteEntry:
     size: int
     sha256: str | None
     modified_at: str = ""
-    # The feed seq of the change a write of ours made (None otherwise). Not part of the file's
-    # state: two entries for the same file at the same version are equal whatever it says.
+    # The feed seq of the change that made the live file what this entry says, when the
+    # server's answer told it (None otherwise). Not part of the file's state: two entries
+    # for the same file at the same version are equal whatever it says.
     change_seq: int | None = field(default=None, compare=False)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.sync import (
     ActionResult,
     FolderTrash,
@@ -25,6 +26,7 @@ from filevault_desktop.sync.models import BaseEntry, Download, Fingerprint, Remo
 from filevault_desktop.sync.scanner import Scanner, fingerprint
 from filevault_desktop.sync.testing import FakeRemote
 from filevault_desktop.sync.watcher import Debouncer, LocalWatcher
+from filevault_desktop.sync_remote import entry_of
 from filevault_desktop.transfer.testing import ManualClock
 
 
@@ -112,6 +114,23 @@ def test_a_save_right_after_a_download_landed_is_not_recorded_as_the_download(
     quiet.write_bytes(b"downloaded")
     recorded = fs.place(quiet, "quiet.txt", None)
     assert recorded.unchanged(fs.stat("quiet.txt"))  # with the ctime the rename gave it
+
+
+def test_only_a_live_files_answer_can_move_the_cursor() -> None:
+    def answer(state: str) -> RemoteFile:
+        return RemoteFile.from_json(
+            {
+                **dict.fromkeys(("file_id", "path", "name", "content_type", "etag"), "x"),
+                **dict.fromkeys(("version_id", "created_at", "modified_at"), "x"),
+                "size": 1,
+                "state": state,
+                "change_seq": 8,
+            }
+        )
+
+    assert entry_of(answer("active")).change_seq == 8
+    # Read while someone trashed it: its seq is the trashing, which a mirror entry hides.
+    assert entry_of(answer("trashed")).change_seq is None
 
 
 # ---- scanner -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -92,6 +93,40 @@ def test_a_client_reads_back_no_change_of_its_own_unless_another_came_first(
     sync_all(a, b)
     assert_converged(remote, a, b)
     assert a.read("theirs.txt") == b"from the web"
+
+
+def test_a_file_moved_out_of_the_folder_while_downloading_is_not_left_in_the_mirror(
+    tmp_path: Path, remote: FakeRemote
+) -> None:
+    a = Client(tmp_path, "A", remote, remote_root="Docs")
+    remote.put("Docs/x.txt", b"one")
+    a.sync()
+    remote.put("Docs/x.txt", b"two")
+    file_id = next(e.file_id for e in remote.list_files("Docs"))
+    moved: list[bool] = []
+
+    class MovedOutFirst:
+        def __getattr__(self, name: str) -> Any:
+            target = getattr(remote, name)
+            if name not in ("download", "download_many"):
+                return target
+
+            def move_then_download(*args: Any, **kwargs: Any) -> Any:
+                if not moved:
+                    moved.append(True)
+                    remote.move(file_id, "Elsewhere/x.txt", None)
+                return target(*args, **kwargs)
+
+            return move_then_download
+
+    a.restart(cast(FakeRemote, MovedOutFirst()))
+    a.engine.sync_once()
+    assert moved and a.read("x.txt") == b"two"  # the version planned, placed
+    # The answer's seq is the move out: the cursor stays before it, so reading it drops the row.
+    assert a.engine.index.get_meta("cursor") == "2"
+    a.sync()
+    assert [e.path for e in a.engine.index.remote()] == []
+    assert a.tree() == {} and a.trashed() == [b"two"]
 
 
 def test_folder_moved_while_a_file_inside_changes(a: Client, b: Client, remote: FakeRemote) -> None:
