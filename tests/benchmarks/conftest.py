@@ -28,6 +28,8 @@ def touched_memory() -> None:
     page: 20 GiB took 51 s). Whichever client ran first paid it for the page cache its files
     filled (a 1 GiB download: 4.8 s of system time first, 0.8 s later), so the order of the
     clients, not the clients, decided the ratio. ``FILEVAULT_BENCH_TOUCH_MEMORY=0`` skips it.
+    It does not last: memory freed later goes back to the host within seconds, which the
+    transfer benchmark answers run by run (``harness.prime_memory``).
     """
     if os.environ.get("FILEVAULT_BENCH_TOUCH_MEMORY", "1") == "0":
         return
