@@ -54,8 +54,8 @@ class FileRecord:
     # Hex SHA-256 of the whole content as the uploading client computed it (None when unknown).
     sha256: str | None = None
     # The feed seq of the last change to the file's path, version or state (None on records
-    # written before it was kept). A client that made that change, with its cursor just
-    # before it, can move the cursor past its own write instead of reading it back.
+    # written before it was kept): the file is as that change left it, so a client whose
+    # cursor is just before it can take this record instead of reading the change.
     change_seq: int | None = None
 
 
