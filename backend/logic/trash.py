@@ -203,9 +203,16 @@ def purge_expired(
         except Exception:  # one user's trouble must not stop everyone else's purge
             run.failed += len(records)
             log.exception("could not purge the expired trash of user %s", current)
-        try:
-            for drop in drops:  # dropped earlier, their bytes not yet deleted
+        for drop in drops:  # dropped earlier, their bytes not yet deleted
+            try:
                 finish_drop(svc, current, drop)
+            except Exception:  # its marker stays for the next run; the others go on
+                log.exception(
+                    "could not delete the bytes of dropped upload %s of user %s",
+                    drop.upload_id,
+                    current,
+                )
+        try:
             run.abandoned_uploads += sweep_abandoned(svc, current, sessions)
         except Exception:
             log.exception("could not delete the abandoned uploads of user %s", current)

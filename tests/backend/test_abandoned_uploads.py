@@ -156,6 +156,36 @@ def test_an_abort_whose_byte_deletion_fails_is_finished_by_the_daily_job(
     assert _objects(alice) == [] and _markers(alice) == []
 
 
+def test_a_drop_that_fails_again_leaves_the_users_other_drops_and_sessions_to_go_on(
+    alice: Api, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ups = [_start(alice, f"aborted{n}.bin", b"abort me") for n in range(3)]
+    with monkeypatch.context() as patch:
+        patch.setattr(alice.services.uploads, "delete", _refuse_delete)
+        for up in ups:
+            route, params = "/uploads/{upload_id}", {"upload_id": up["upload_id"]}
+            assert alice.call("DELETE", "x", route=route, params=params)[0] == 204
+    stuck = _markers(alice)[1]  # neither the first nor the last the scan meets
+    marker = alice.services.store._get(keys.ItemKey(keys.user_pk("sub-alice"), stuck))
+    assert marker is not None
+    stuck_blob = marker["blob_key"]["S"]
+    abandoned = _start(alice, "abandoned.bin", b"never completed")
+    clock.now += alice.services.config.upload_session_ttl_s + 1
+    delete = alice.services.uploads.delete
+
+    def refuse_one(key: str) -> None:
+        if key == stuck_blob:
+            _refuse_delete(key)
+        delete(key)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(alice.services.uploads, "delete", refuse_one)
+        trash.purge_expired(alice.services)
+    assert _markers(alice) == [stuck]
+    assert alice.services.store.upload("sub-alice", abandoned["upload_id"]) is None
+    assert _objects(alice) == [stuck_blob]
+
+
 def _refuse_delete(key: str) -> None:
     raise ClientError({"Error": {"Code": "InternalError", "Message": "later"}}, "DeleteObject")
 
