@@ -164,7 +164,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
             api=api,
         )
     finally:
-        stack.stop()
+        # Holding the idle row's 100,000 files, the stack took over 30 s to save and exit.
+        stack.stop(timeout=600)
 
 
 @pytest.fixture(scope="module", autouse=True)
