@@ -260,7 +260,7 @@ class SyncIndex:
             if put_remote is not None:
                 _put_remote(db, put_remote)
                 if put_remote.change_seq is not None:
-                    _skip_own_change(db, put_remote.change_seq)
+                    _move_cursor_past(db, put_remote.change_seq)
 
     def reset_for_epoch(self) -> None:
         """The server lost state: forget everything we believed about it, keep local files."""
@@ -277,8 +277,8 @@ def _set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
-def _skip_own_change(db: sqlite3.Connection, seq: int) -> None:
-    # Only from the change just before: any other change in between is still to be read.
+def _move_cursor_past(db: sqlite3.Connection, seq: int) -> None:
+    # Only from the change just before: any change in between is still to be read.
     db.execute(
         "UPDATE meta SET value = ? WHERE key = 'cursor' AND value = ?", (str(seq), str(seq - 1))
     )
