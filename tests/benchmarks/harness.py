@@ -152,9 +152,9 @@ def settle(
     return time.monotonic() - t0
 
 
-def prime_memory(nbytes: int, where: Path) -> float:
+def prime_memory(nbytes: int, where: Path) -> None:
     """Writes ``nbytes`` to a scratch file in ``where`` and deletes it, so the run that starts
-    right after finds that much memory freed a moment ago. Returns the seconds it took.
+    right after finds that much memory freed a moment ago.
 
     This VM hands freed guest memory back to the host about 2 s after it is freed (free page
     reporting), and touching it again then costs ~2.7 s of system time a GiB: writing a 1 GiB
@@ -163,14 +163,11 @@ def prime_memory(nbytes: int, where: Path) -> float:
     Whichever client ran after such a pause paid for it, so the order of the runs, not the
     clients, decided a row. ``FILEVAULT_BENCH_PRIME=0`` skips this."""
     if nbytes <= 0 or os.environ.get("FILEVAULT_BENCH_PRIME", "1") == "0":
-        return 0.0
-    started = time.monotonic()
+        return
     block = bytes(min(nbytes, 8 * 1024 * 1024))
     with tempfile.NamedTemporaryFile(dir=where, prefix="prime-") as scratch:
         for _ in range(0, nbytes, len(block)):
             scratch.write(block)
-        scratch.flush()
-    return time.monotonic() - started
 
 
 def settle_max() -> float:

@@ -454,68 +454,41 @@ def test_upload(bench: Bench, key: str) -> None:
     case = CASES[key]
     data = bench.dataset(case)
     row = f"upload {case.label}"
-
-    result = bench.timed(
-        row,
-        "filevault",
-        lambda: check(
-            run_measured(
-                [*bench.fv, "upload", str(data.root), "--to", "fv", "--json"], bench.fv_env
-            ),
-            "filevault upload",
-        ),
-        prime=data.total,
-    )
-    _verify_filevault_upload(bench, result, data, case)
-    bench.uploaded[("filevault", key)] = True
-
-    if bench.rclone:
-        rclone = bench.rclone
-        bench.timed(
-            row,
-            "rclone",
-            lambda: check(
-                run_measured(
-                    [rclone, "copy", str(data.root), f"bench:{bench.bucket}/rclone/{key}"],
-                    bench.rclone_env,
-                ),
-                "rclone copy",
-            ),
-            prime=data.total,
-        )
-        _verify_objects(bench, f"rclone/{key}/", data, "rclone")
-        bench.uploaded[("rclone", key)] = True
-
-    if bench.aws:
-        aws = bench.aws
-        bench.timed(
-            row,
-            "awscli",
-            lambda: check(
-                run_measured(
-                    [
-                        aws,
-                        "s3",
-                        "cp",
-                        "--recursive",
-                        "--only-show-errors",
-                        "--endpoint-url",
-                        bench.endpoint,
-                        str(data.root),
-                        f"s3://{bench.bucket}/awscli/{key}/",
-                    ],
-                    bench.peer_env,
-                ),
-                "aws s3 cp",
-            ),
-            prime=data.total,
-        )
-        _verify_objects(bench, f"awscli/{key}/", data, "awscli")
-        bench.uploaded[("awscli", key)] = True
+    for who in ("filevault", "rclone", "awscli"):
+        planned = _upload_command(bench, who, key, data)
+        if planned is None:
+            continue
+        cmd, env = planned
+        run = partial(_checked, cmd, env, f"{who} upload")
+        result = bench.timed(row, who, run, prime=data.total)
+        if who == "filevault":
+            _verify_filevault_upload(bench, result, data, case)
+        else:
+            _verify_objects(bench, f"{who}/{key}/", data, who)
+        bench.uploaded[(who, key)] = True
 
     bench.timed(row, "ceiling", lambda: _ceiling_upload(bench, case, data), prime=data.total)
     _verify_objects(bench, f"ceiling/{key}/", data, "ceiling")
     bench.uploaded[("ceiling", key)] = True
+
+
+def _upload_command(
+    bench: Bench, who: str, key: str, data: Dataset
+) -> tuple[list[str], dict[str, str]] | None:
+    """How ``who`` uploads the case (into ``fv`` or its own prefix): the command and its
+    environment. None when that peer is missing."""
+    if who == "filevault":
+        return [*bench.fv, "upload", str(data.root), "--to", "fv", "--json"], bench.fv_env
+    if who == "rclone":
+        if not bench.rclone:
+            return None
+        target = f"bench:{bench.bucket}/rclone/{key}"
+        return [bench.rclone, "copy", str(data.root), target], bench.rclone_env
+    if not bench.aws:
+        return None
+    target = f"s3://{bench.bucket}/awscli/{key}/"
+    cmd = [bench.aws, "s3", "cp", "--recursive", "--only-show-errors"]
+    return [*cmd, "--endpoint-url", bench.endpoint, str(data.root), target], bench.peer_env
 
 
 @pytest.mark.parametrize("key", DOWNLOADS)
@@ -525,11 +498,11 @@ def test_download(bench: Bench, key: str) -> None:
     target = bench.work / "downloads"
     shutil.rmtree(target, ignore_errors=True)
 
-    # Interleaved rounds, median reported: one download's time varies a lot from run to run
-    # on this VM (the same 1 GiB download by FileVault alone took 1.5-4.3 s, the difference
-    # nearly all system time spent filling page-cache pages), so one run is not evidence. The
-    # clients take turns going first, so whatever the one before leaves behind (page cache,
-    # freed memory, the stack's state) falls on each of them alike.
+    # Interleaved rounds, median reported: one download's time varied a lot from run to run
+    # on this VM (the same 1 GiB download by FileVault alone took 1.5-4.3 s, nearly all of the
+    # difference system time filling page-cache pages; see harness.prime_memory), so one run
+    # is not evidence. The clients take turns going first, so whatever the one before leaves
+    # behind (page cache, the stack's state) falls on each of them alike.
     for turn in range(download_rounds()):
         _download_round(bench, key, target, turn)
 
