@@ -22,11 +22,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from backend import naming
 from backend.api.app import handle
 from backend.config import BackendConfig
-from backend.data.blobs import BlobStore
 from backend.data.directory import CognitoDirectory
 from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
+from backend.local.blob_store import LocalBlobStore
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
 from backend.local.foreground import ForegroundLoad
 from backend.local.gateway import ApiGateway, JwtAuthorizer
@@ -226,7 +226,7 @@ class LocalStack:
             watermark_access_point=flow_names.watermark_alias,
             user_pool_id=pool_id,
         )
-        services = self._services(session, config)
+        services = self._services(session, config, objects)
         # Workflow steps and event handlers run in this process, on the same services.
         runtime.install(services)
         watermark.configure(object_lambda_client(session, aws_url))
@@ -245,7 +245,7 @@ class LocalStack:
             load=load,
         )
         workflows.provision()
-        s3_app.on_object_created = workflows.on_object_created
+        objects.on_object_created = workflows.on_object_created
         workflows.start()
         self._workflows = workflows
         self._schedules = ScheduledJobs.start(interval_s=self.job_interval_s)
@@ -375,7 +375,9 @@ class LocalStack:
         self._pool_id = pool_id
         return pool_id, client["ClientId"]
 
-    def _services(self, session: boto3.session.Session, config: BackendConfig) -> Services:
+    def _services(
+        self, session: boto3.session.Session, config: BackendConfig, objects: ObjectStore
+    ) -> Services:
         # botocore checks each call's parameters against the model, and the endpoint checks
         # them again: a sixth of the CPU of committing a batch of files. tests/backend runs
         # the same handlers with the check on.
@@ -397,8 +399,8 @@ class LocalStack:
         return Services(
             config=config,
             store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
-            uploads=BlobStore(s3, config.upload_bucket),
-            processed=BlobStore(s3, config.processed_bucket),
+            uploads=LocalBlobStore(s3, config.upload_bucket, objects=objects),
+            processed=LocalBlobStore(s3, config.processed_bucket, objects=objects),
             events=events,
             directory=CognitoDirectory(idp, config.user_pool_id),
         )

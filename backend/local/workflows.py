@@ -45,7 +45,7 @@ from backend.local.cognito import ACCOUNT_ID
 from backend.local.foreground import Clock, ForegroundLoad
 from backend.local.inprocess import InProcess
 from backend.local.moto_dynamodb import DYNAMODB_LOCK
-from backend.local.s3.models import ObjectInfo
+from backend.local.s3.models import ObjectCreatedEvent
 from backend.workflows import definitions
 from backend.workflows.definitions import LambdaPlaceholder, Resource, StateMachineSpec
 
@@ -376,30 +376,37 @@ class LocalObjectLambda:
 
 
 # ----- the event plumbing -----
-def s3_event(info: ObjectInfo, reason: str, region: str) -> dict[str, Any]:
+# The API that created the object, as S3's EventBridge events name it.
+_REASONS = {
+    "ObjectCreated:Put": "PutObject",
+    "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+
+
+def s3_event(created: ObjectCreatedEvent, region: str) -> dict[str, Any]:
     """What EventBridge delivers for an S3 "Object Created" event."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Object Created",
         "source": "aws.s3",
         "account": ACCOUNT_ID,
-        "time": now,
+        "time": created.event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [f"arn:aws:s3:::{info.bucket}"],
+        "resources": [f"arn:aws:s3:::{created.bucket}"],
         "detail": {
             "version": "0",
-            "bucket": {"name": info.bucket},
+            "bucket": {"name": created.bucket},
             "object": {
-                "key": info.key,
-                "size": info.size,
-                "etag": info.etag.strip('"'),
-                "sequencer": f"{uuid.uuid4().int:032X}"[:18],
+                "key": created.key,
+                "size": created.size,
+                "etag": created.etag,
+                "sequencer": created.sequencer,
             },
             "request-id": secrets.token_hex(8).upper(),
             "requester": ACCOUNT_ID,
-            "reason": reason,
+            "reason": _REASONS.get(created.event_name, created.event_name),
         },
     }
 
@@ -633,13 +640,13 @@ class LocalWorkflows:
             thread.join(timeout=5)
         self._threads.clear()
 
-    def on_object_created(self, info: ObjectInfo, reason: str) -> None:
+    def on_object_created(self, created: ObjectCreatedEvent) -> None:
         # As the EventBridge rule in AWS: only objects the API wrote start the workflow (a
         # peer client writing elsewhere in the bucket costs no execution).
-        if info.bucket == self.names.upload_bucket and info.key.startswith(
+        if created.bucket == self.names.upload_bucket and created.key.startswith(
             naming.USER_OBJECTS_PREFIX
         ):
-            self._events.put(s3_event(info, reason, self.names.region))
+            self._events.put(s3_event(created, self.names.region))
 
     def on_table_write(self) -> None:
         self._table_changed.set()

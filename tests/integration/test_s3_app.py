@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import zlib
@@ -16,47 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from backend.local.s3 import ObjectCreatedEvent, ObjectStore, S3App, make_s3_server
+from tests.integration.s3_server import MIN_PART, Server, s3_client
 
-MIN_PART = 64 * 1024
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _client(endpoint: str, **config: Any) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDLOCALTEST",
-        aws_secret_access_key="local-secret",
-        config=Config(
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1, "mode": "standard"},
-            **config,
-        ),
-    )
-
-
-class Server:
-    def __init__(self, root: Path) -> None:
-        self.events: list[ObjectCreatedEvent] = []
-        self.store = ObjectStore(root, min_part_size=MIN_PART, on_object_created=self.events.append)
-        self.httpd = make_s3_server(S3App(self.store), "127.0.0.1", 0)
-        self.port = self.httpd.server_port
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-        self.store.close()
 
 
 @pytest.fixture
@@ -68,7 +32,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def s3(server: Server) -> Any:
-    client = _client(server.endpoint)
+    client = s3_client(server.endpoint)
     client.create_bucket(Bucket="vault")
     return client
 
@@ -79,7 +43,7 @@ def _code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
 
 # ------------------------------------------------------------------ basics
 def test_bucket_lifecycle(server: Server) -> None:
-    s3 = _client(server.endpoint)
+    s3 = s3_client(server.endpoint)
     s3.create_bucket(Bucket="alpha")
     s3.head_bucket(Bucket="alpha")
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["alpha"]
@@ -400,7 +364,7 @@ def _force_trailer_checksum(params: dict[str, Any], **_: Any) -> None:
 
 
 def test_default_checksum_aws_chunked_put(server: Server) -> None:
-    s3 = _client(server.endpoint)
+    s3 = s3_client(server.endpoint)
     s3.create_bucket(Bucket="vault")
     s3.meta.events.register("before-call.s3.PutObject", _force_trailer_checksum)
     s3.meta.events.register("before-call.s3.UploadPart", _force_trailer_checksum)
@@ -520,7 +484,7 @@ def test_object_tagging_round_trip(s3: Any) -> None:
 def test_data_persists_across_restart(tmp_path: Path) -> None:
     first = Server(tmp_path / "s3")
     try:
-        s3 = _client(first.endpoint)
+        s3 = s3_client(first.endpoint)
         s3.create_bucket(Bucket="keep")
         s3.put_object(Bucket="keep", Key="a", Body=b"alpha")
         upload_id = s3.create_multipart_upload(Bucket="keep", Key="mp")["UploadId"]
@@ -531,7 +495,7 @@ def test_data_persists_across_restart(tmp_path: Path) -> None:
         first.close()
     second = Server(tmp_path / "s3")
     try:
-        s3 = _client(second.endpoint)
+        s3 = s3_client(second.endpoint)
         assert s3.get_object(Bucket="keep", Key="a")["Body"].read() == b"alpha"
         s3.complete_multipart_upload(
             Bucket="keep",
@@ -577,7 +541,7 @@ def test_large_multipart_keeps_server_memory_flat(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("port "), line
-        s3 = _client(f"http://127.0.0.1:{int(line.split()[1])}")
+        s3 = s3_client(f"http://127.0.0.1:{int(line.split()[1])}")
         # Warm up every code path once so imports and buffers are in the baseline.
         s3.put_object(Bucket="mem", Key="warm", Body=os.urandom(2 * 1024 * 1024))
         s3.get_object(Bucket="mem", Key="warm")["Body"].read()

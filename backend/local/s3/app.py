@@ -144,25 +144,11 @@ def _etag_matches(condition: str, etag: str) -> bool:
 class S3App:
     """WSGI app serving the S3 REST API (path-style: ``/bucket/key``) from a store."""
 
-    def __init__(
-        self,
-        store: ObjectStore,
-        *,
-        region: str = "us-east-1",
-        on_object_created: Callable[[ObjectInfo, str], None] | None = None,
-    ) -> None:
+    def __init__(self, store: ObjectStore, *, region: str = "us-east-1") -> None:
+        # Object-created events come from the store (``ObjectStore.on_object_created``), so
+        # a write that reaches the store without a request raises them too.
         self.store = store
         self.region = region
-        # Called (info, reason) after an object is created, as S3 event notifications are;
-        # reason is the API: PutObject, CopyObject or CompleteMultipartUpload.
-        self.on_object_created = on_object_created
-
-    def _created(self, info: ObjectInfo, reason: str) -> None:
-        if self.on_object_created is not None:
-            try:
-                self.on_object_created(info, reason)
-            except Exception:  # noqa: BLE001 - a listener never fails the write
-                _log.exception("object-created listener failed for %s/%s", info.bucket, info.key)
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -298,7 +284,6 @@ class S3App:
             headers=_stored_headers(request),
             if_none_match=if_none_match == "*",
         )
-        self._created(info, "PutObject")
         response = Response(status=200)
         response.headers["ETag"] = info.etag
         if info.checksum_algorithm and info.checksum_value:
@@ -324,7 +309,6 @@ class S3App:
             metadata=_metadata(request),
             headers=_stored_headers(request),
         )
-        self._created(info, "CopyObject")
         return _xml(xmlio.copy_result(info))
 
     def get_object(self, request: Request, bucket: str, key: str) -> Response:
@@ -519,7 +503,6 @@ class S3App:
             expected_size=int(size_header) if size_header is not None else None,
             if_none_match=if_none_match == "*",
         )
-        self._created(info, "CompleteMultipartUpload")
         location = f"{request.host_url}{quote(bucket)}/{quote(key)}"
         return _xml(xmlio.complete_result(info, location))
 
