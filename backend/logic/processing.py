@@ -82,7 +82,9 @@ def validate(svc: Services, job: Job) -> Job:
         raise Superseded(f"{key!r} is gone")
     if stored.size != version.size:
         raise CorruptFile(f"stored {stored.size} bytes, the upload recorded {version.size}")
-    detected = imaging.detect_type(uploads.read(key, first=imaging.SNIFF_BYTES))
+    # S3 refuses any range of an empty object (InvalidRange): there is nothing to sniff.
+    sniffed = uploads.read(key, first=imaging.SNIFF_BYTES) if stored.size else b""
+    detected = imaging.detect_type(sniffed)
     declared = version.content_type
     blocked = [t for t in (detected, declared) if t in svc.config.blocked_types]
     return {

@@ -167,6 +167,23 @@ def test_declared_blocked_type_is_quarantined(svc: Services, alice: Api) -> None
     assert processing.validate(svc, _job(svc, done))["verdict"] == "blocked"
 
 
+def test_an_empty_file_runs_through_every_step(svc: Services, alice: Api) -> None:
+    # S3 answers InvalidRange to any ranged GET of an empty object: validate must not ask.
+    done = upload_file(alice, "empty.txt", b"", content_type="text/plain")
+    job = processing.validate(svc, _job(svc, done))
+    assert job["verdict"] == "ok"
+    job = processing.extract_metadata(svc, job)
+    assert job["metadata"]["sha256"] == hashlib.sha256(b"").hexdigest()
+    job = processing.record_result(svc, job)  # no previews: the workflow makes them for images
+    status, got, _ = alice.call(
+        "GET",
+        f"/files/{done['file_id']}",
+        route="/files/{file_id}",
+        params={"file_id": done["file_id"]},
+    )
+    assert status == 200 and got["processing"]["status"] == "ready"
+
+
 def test_analytics_events_from_the_real_stream(svc: Services, alice: Api) -> None:
     """The records moto's stream holds for real API actions (as the local stack drains them)."""
     from moto.dynamodb.models import dynamodb_backends
