@@ -56,6 +56,14 @@ def _job(svc: Services, done: dict[str, Any], sub: str = "sub-alice") -> dict[st
     return {"bucket": "uploads", "key": record.blob_key, "size": record.size}
 
 
+def _file(api: Api, file_id: str) -> dict[str, Any]:
+    status, record, _ = api.call(
+        "GET", f"/files/{file_id}", route="/files/{file_id}", params={"file_id": file_id}
+    )
+    assert status == 200, record
+    return record
+
+
 def test_image_runs_through_every_step(svc: Services, alice: Api) -> None:
     data = jpeg()
     done = upload_file(alice, "pics/a.jpg", data)
@@ -74,13 +82,8 @@ def test_image_runs_through_every_step(svc: Services, alice: Api) -> None:
     assert job["notification"]["kind"] == "file_processed"
     assert job["notification"]["user_id"] == "sub-alice"
 
-    status, got, _ = alice.call(
-        "GET",
-        f"/files/{done['file_id']}",
-        route="/files/{file_id}",
-        params={"file_id": done["file_id"]},
-    )
-    assert status == 200 and got["processing"]["status"] == "ready"
+    got = _file(alice, done["file_id"])
+    assert got["processing"]["status"] == "ready"
     assert (got["processing"]["width"], got["processing"]["height"]) == (80, 120)
     # The path index copy carries it too (listings show it).
     status, page, _ = alice.call("GET", "/files")
@@ -175,13 +178,8 @@ def test_an_empty_file_runs_through_every_step(svc: Services, alice: Api) -> Non
     job = processing.extract_metadata(svc, job)
     assert job["metadata"]["sha256"] == hashlib.sha256(b"").hexdigest()
     job = processing.record_result(svc, job)  # no previews: the workflow makes them for images
-    status, got, _ = alice.call(
-        "GET",
-        f"/files/{done['file_id']}",
-        route="/files/{file_id}",
-        params={"file_id": done["file_id"]},
-    )
-    assert status == 200 and got["processing"]["status"] == "ready"
+    got = _file(alice, done["file_id"])
+    assert got["processing"]["status"] == "ready"
 
 
 def test_analytics_events_from_the_real_stream(svc: Services, alice: Api) -> None:
