@@ -10,7 +10,9 @@ bucket, the key, the SHA-256 sent) and raises the object-created event as for an
 a failure raises the ``ClientError`` botocore would have raised from S3's error reply.
 
 Everything else (pre-signed URLs, multipart uploads, copies, deletes, tags) still goes through
-the S3 API, as on AWS. tests/backend runs the handlers on the boto3 ``BlobStore`` (moto), and
+the S3 API, as on AWS; so do these two when the stack's internal calls are sent over HTTP
+(``FILEVAULT_LOCAL_INTERNAL_HTTP=1``, see inprocess.py), to compare the two or capture them.
+tests/backend runs the handlers on the boto3 ``BlobStore`` (moto), and
 tests/integration/test_local_blob_store.py holds the two to the same answers.
 """
 
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from backend.data.blobs import BlobStore
+from backend.local import inprocess
 from backend.local.s3 import IncomingBody, ObjectStore, S3Error, parse_range
 
 if TYPE_CHECKING:
@@ -69,3 +72,10 @@ class LocalBlobStore(BlobStore):
             _, body = self._objects.open_object(self.bucket, key, wanted)
         with body:
             return b"".join(body)
+
+
+def blob_store(client: S3Client, bucket: str, objects: ObjectStore) -> BlobStore:
+    """The stack's store for ``bucket``: direct unless internal calls go over HTTP."""
+    if inprocess.enabled():
+        return LocalBlobStore(client, bucket, objects=objects)
+    return BlobStore(client, bucket)

@@ -26,7 +26,7 @@ from backend.data.directory import CognitoDirectory
 from backend.data.events import Events
 from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
-from backend.local.blob_store import LocalBlobStore
+from backend.local.blob_store import blob_store
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
 from backend.local.foreground import ForegroundLoad
 from backend.local.gateway import ApiGateway, JwtAuthorizer
@@ -399,8 +399,8 @@ class LocalStack:
         return Services(
             config=config,
             store=MetadataStore(db, config.table_name, default_quota=config.default_quota_bytes),
-            uploads=LocalBlobStore(s3, config.upload_bucket, objects=objects),
-            processed=LocalBlobStore(s3, config.processed_bucket, objects=objects),
+            uploads=blob_store(s3, config.upload_bucket, objects),
+            processed=blob_store(s3, config.processed_bucket, objects),
             events=events,
             directory=CognitoDirectory(idp, config.user_pool_id),
         )

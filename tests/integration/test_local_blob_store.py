@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from backend.data.blobs import BlobStore
-from backend.local.blob_store import LocalBlobStore
+from backend.local import inprocess
+from backend.local.blob_store import LocalBlobStore, blob_store
 from tests.integration.s3_server import Server, s3_client
 
 BUCKET = "vault"
@@ -137,3 +138,11 @@ def test_a_missing_object_fails_the_same_and_reads_as_absent(server: Server) -> 
     assert failure(lambda: local.read("u/none"))[0] == "NoSuchKey"
     assert local.read_if_present("u/none") is None
     assert boto.read_if_present("u/none") is None
+
+
+def test_the_stack_goes_through_the_s3_api_when_internal_calls_use_http(
+    server: Server, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert type(blob_store(s3, BUCKET, server.store)) is LocalBlobStore
+    monkeypatch.setenv(inprocess.DISABLE_ENV, "1")
+    assert type(blob_store(s3, BUCKET, server.store)) is BlobStore
