@@ -55,6 +55,7 @@ from tests.benchmarks.harness import (
     cpu_seconds,
     markdown_table,
     percentile,
+    random_content,
     run_measured,
     scale,
     scaled,
@@ -183,7 +184,7 @@ def _make_tree(root: Path, files: int, size: int, *, random_bytes: bool) -> dict
         path = root / rel
         if i % PER_DIR == 0:
             path.parent.mkdir(parents=True, exist_ok=True)
-        data = os.urandom(size) if random_bytes else f"file {i}\n".encode().ljust(size, b".")
+        data = random_content(size) if random_bytes else f"file {i}\n".encode().ljust(size, b".")
         path.write_bytes(data)
         out[rel] = hashlib.sha256(data).hexdigest()
     return out

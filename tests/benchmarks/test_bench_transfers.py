@@ -53,6 +53,7 @@ from tests.benchmarks.harness import (
     download_rounds,
     markdown_table,
     prime_memory,
+    random_content,
     run_measured,
     scale,
     scaled,
@@ -177,7 +178,8 @@ def _make_dataset(root: Path, case: Case) -> Dataset:
         with (root / name).open("wb") as f:
             left = case.size
             while left:
-                block = os.urandom(min(left, 4 * MiB))
+                chunk = min(left, 4 * MiB)
+                block = random_content(chunk) if left == case.size else os.urandom(chunk)
                 f.write(block)
                 digest.update(block)
                 left -= len(block)
