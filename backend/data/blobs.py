@@ -36,6 +36,12 @@ def _content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def first_bytes_range(first: int) -> str:
+    """The Range header for an object's first ``first`` bytes (at least one: S3 has no empty
+    range)."""
+    return f"bytes=0-{max(first, 1) - 1}"
+
+
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _DELETE_BATCH = 1000  # S3's limit of keys per DeleteObjects
 # The configuration of an S3 client that signs URLs for the S3 Transfer Acceleration
@@ -260,7 +266,7 @@ class BlobStore:
         """The object's bytes (only the first ``first`` bytes when given)."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if first is not None:
-            params["Range"] = f"bytes=0-{max(first, 1) - 1}"
+            params["Range"] = first_bytes_range(first)
         out = self._s3.get_object(**params)
         data: bytes = out["Body"].read()
         return data

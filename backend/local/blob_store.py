@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from backend.data.blobs import BlobStore
+from backend.data.blobs import BlobStore, first_bytes_range
 from backend.local import inprocess
 from backend.local.s3 import IncomingBody, ObjectStore, S3Error, parse_range
 
@@ -67,7 +67,7 @@ class LocalBlobStore(BlobStore):
         return info.etag.strip('"')
 
     def read(self, key: str, *, first: int | None = None) -> bytes:
-        wanted = None if first is None else parse_range(f"bytes=0-{max(first, 1) - 1}")
+        wanted = None if first is None else parse_range(first_bytes_range(first))
         with _as_client_error("GetObject"):
             _, body = self._objects.open_object(self.bucket, key, wanted)
         with body:
