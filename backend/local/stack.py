@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -28,6 +29,7 @@ from backend.data.metadata import MetadataStore
 from backend.local.aws_front import AwsFront
 from backend.local.blob_store import blob_store
 from backend.local.cognito import ACCOUNT_ID, LocalCognito, generate_signing_key, public_jwks
+from backend.local.dynamodb_direct import metadata_client
 from backend.local.foreground import ForegroundLoad
 from backend.local.gateway import ApiGateway, JwtAuthorizer
 from backend.local.inprocess import InProcess
@@ -226,7 +228,9 @@ class LocalStack:
             watermark_access_point=flow_names.watermark_alias,
             user_pool_id=pool_id,
         )
-        services = self._services(session, config, objects)
+        services = self._services(
+            session, config, objects, on_write=lambda: self._on_mutation(snapshotter)
+        )
         # Workflow steps and event handlers run in this process, on the same services.
         runtime.install(services)
         watermark.configure(object_lambda_client(session, aws_url))
@@ -376,13 +380,23 @@ class LocalStack:
         return pool_id, client["ClientId"]
 
     def _services(
-        self, session: boto3.session.Session, config: BackendConfig, objects: ObjectStore
+        self,
+        session: boto3.session.Session,
+        config: BackendConfig,
+        objects: ObjectStore,
+        *,
+        on_write: Callable[[], None],
     ) -> Services:
         # botocore checks each call's parameters against the model, and the endpoint checks
         # them again: a sixth of the CPU of committing a batch of files. tests/backend runs
         # the same handlers with the check on.
         unchecked = Config(parameter_validation=False)
-        db = session.client("dynamodb", endpoint_url=config.aws_endpoint_url, config=unchecked)
+        db = metadata_client(
+            session.client("dynamodb", endpoint_url=config.aws_endpoint_url, config=unchecked),
+            account_id=ACCOUNT_ID,
+            region=self.region,
+            on_write=on_write,
+        )
         s3 = session.client(
             "s3", endpoint_url=config.aws_endpoint_url, config=_s3_config().merge(unchecked)
         )

@@ -1,4 +1,7 @@
-"""Handler tests: the real handlers against moto's in-process AWS mocks."""
+"""Handler tests: the real handlers against moto's in-process AWS mocks.
+
+Each test runs twice: with boto3's DynamoDB client, as on AWS, and with the local stack's
+``DirectDynamoDB``, which must answer every call the handlers make as boto3 does."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from backend import naming
 from backend.api.app import handle
@@ -17,6 +21,7 @@ from backend.config import BackendConfig
 from backend.data import keys
 from backend.data.blobs import BlobStore
 from backend.data.metadata import MetadataStore
+from backend.local.dynamodb_direct import DirectDynamoDB
 from backend.local.moto_dynamodb import install as install_moto_fixes
 from backend.logic.context import Services
 
@@ -36,17 +41,21 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def services(clock: Clock) -> Iterator[Services]:
+@pytest.fixture(params=["boto3", "direct"])
+def services(clock: Clock, request: pytest.FixtureRequest) -> Iterator[Services]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ["S3_UPLOAD_PART_MIN_SIZE"] = str(1024)
     # The local stack's TransactWriteItems (moto's copies the whole table per transaction).
     install_moto_fixes()
     with mock_aws():
-        db = boto3.client("dynamodb", region_name=REGION)
+        db: Any = boto3.client("dynamodb", region_name=REGION)
         s3 = boto3.client("s3", region_name=REGION)
         db.create_table(**naming.metadata_table_definition("meta"))
+        if request.param == "direct":
+            db = DirectDynamoDB(
+                account_id=DEFAULT_ACCOUNT_ID, region=REGION, on_mutation=lambda: None
+            )
         s3.create_bucket(Bucket="uploads")
         config = BackendConfig(
             region=REGION,
