@@ -96,6 +96,13 @@ def _groups(value: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
+class EncodedJson:
+    """A body already in JSON, sent as it is (see ``views.inline_batch_json``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class ApiResponse:
     status: int
     body: Any = None
@@ -109,7 +116,9 @@ class ApiResponse:
         return {
             "statusCode": self.status,
             "headers": headers,
-            "body": json.dumps(self.body, ensure_ascii=False),
+            "body": self.body.text
+            if isinstance(self.body, EncodedJson)
+            else json.dumps(self.body, ensure_ascii=False),
             "isBase64Encoded": False,
         }
 

@@ -145,7 +145,7 @@ def download_batch(svc: Services, req: ApiRequest) -> ApiResponse:
 def download_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(DownloadBatch)
     results = download_batches.download_inline(svc, req.caller(), list(body.file_ids))
-    return ApiResponse(200, views.batch_view(results, "download", views.inline_download_view))
+    return ApiResponse(200, views.inline_batch_json(results))
 
 
 def list_versions(svc: Services, req: ApiRequest) -> ApiResponse:
