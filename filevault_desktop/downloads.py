@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, FileVaultError
+from filevault_desktop.read_ahead import read_ahead
 from filevault_desktop.transfer.download import DownloadEngine
 from filevault_desktop.transfer.errors import TransferError
 from filevault_desktop.transfer.small_downloads import SmallDownload
@@ -88,6 +89,26 @@ def download_all(
     one_by_one = _one_by_one(engine, [planned[n] for n in rest], files_at_once, cancel, batch_urls)
     out.update(zip(rest, one_by_one, strict=True))
     return [out[n] for n in range(len(planned))]
+
+
+def download_pages(
+    engine: DownloadEngine,
+    pages: Iterable[list[PlannedDownload]],
+    *,
+    files_at_once: int = 8,
+    cancel: threading.Event | None = None,
+    batch_urls: Callable[[list[str]], list[str | ApiError]] | None = None,
+) -> list[DownloadOutcome]:
+    """``download_all`` of each page of a listing as it comes; the next page is fetched (in
+    another thread) while this one downloads, so a long folder's files start at once."""
+    out: list[DownloadOutcome] = []
+    for page in read_ahead(pages):
+        out.extend(
+            download_all(
+                engine, page, files_at_once=files_at_once, cancel=cancel, batch_urls=batch_urls
+            )
+        )
+    return out
 
 
 def _small(item: PlannedDownload) -> SmallDownload:

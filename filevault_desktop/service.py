@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -34,13 +34,16 @@ from filevault_desktop.remote import EntryKind, RemoteEntry, children, clean, fo
 
 if TYPE_CHECKING:  # the real modules load on first use: most commands need none of them
     from filevault_desktop.auth.cognito import Authenticator
-    from filevault_desktop.downloads import DownloadOutcome
+    from filevault_desktop.downloads import DownloadOutcome, PlannedDownload
     from filevault_desktop.sync_service import SyncService
     from filevault_desktop.transfer import Subscriber
     from filevault_desktop.transfer.engine_base import EngineBase
     from filevault_desktop.uploads import UploadOutcome
 
 KEYRING_SERVICE = "filevault"
+# Listing a folder to download: the files of a short first page start while the rest (in
+# pages as large as the API gives) are listed.
+FOLDER_PAGE_SIZES = (100, 1000)
 E = TypeVar("E", bound="EngineBase")
 
 
@@ -359,18 +362,19 @@ class FileVaultService:
         A file goes to ``local`` (or into it, when it is a folder); a folder lands as
         ``local/<folder>/...``. Interrupted downloads resume when run again.
         """
-        from filevault_desktop.downloads import download_all, plan_file, plan_folder
+        from filevault_desktop.downloads import download_pages, plan_file, plan_folder
         from filevault_desktop.transfer.download import DownloadEngine
         from filevault_desktop.transfer.http import RequestsFetcher
 
         target = (local or Path.cwd()).expanduser()
         try:
-            planned = [plan_file(self.find(remote), target)]
-        except NotFoundError:
+            pages: Iterable[list[PlannedDownload]] = [[plan_file(self.find(remote), target)]]
+            folder = None
+        except NotFoundError as missing:
+            folder = missing
             prefix = folder_prefix(remote)
-            planned = plan_folder(prefix, self.api.list_files(prefix), target)
-            if not planned:
-                raise
+            listing = self.api.list_file_pages(prefix, page_sizes=FOLDER_PAGE_SIZES)
+            pages = (plan_folder(prefix, page, target) for page in listing)
         with self.track(
             DownloadEngine(
                 self.api,
@@ -380,10 +384,13 @@ class FileVaultService:
                 inline=self.api,
             )
         ) as engine:
-            return download_all(
+            outcomes = download_pages(
                 engine,
-                planned,
+                pages,
                 files_at_once=workers,
                 cancel=cancel,
                 batch_urls=self.api.download_urls,
             )
+        if folder is not None and not outcomes:
+            raise folder  # neither a file nor a folder with files in it
+        return outcomes

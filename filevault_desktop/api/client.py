@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -219,13 +220,22 @@ class ApiClient:
 
     # ----- files -----
     def list_files(self, prefix: str = "", *, page_size: int = 500) -> Iterator[RemoteFile]:
+        for page in self.list_file_pages(prefix, page_sizes=(page_size,)):
+            yield from page
+
+    def list_file_pages(
+        self, prefix: str = "", *, page_sizes: Sequence[int] = (500,)
+    ) -> Iterator[list[RemoteFile]]:
+        """The files under ``prefix`` a page at a time: the first asks for ``page_sizes[0]``
+        files, the next for ``page_sizes[1]``, and so on, the last size for every page after."""
         cursor: str | None = None
-        while True:
-            params = {"prefix": prefix, "limit": str(page_size)}
+        for number in itertools.count():
+            limit = page_sizes[min(number, len(page_sizes) - 1)]
+            params = {"prefix": prefix, "limit": str(limit)}
             if cursor:
                 params["cursor"] = cursor
             page = self._json("GET", "/files", params=params)
-            yield from (RemoteFile.from_json(item) for item in page["items"])
+            yield [RemoteFile.from_json(item) for item in page["items"]]
             cursor = page.get("cursor")
             if not cursor:
                 return

@@ -19,7 +19,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +48,7 @@ INLINE_BATCH_BYTES = 2 * 1024 * 1024
 """Content bytes per answer: the API's limit (Lambda's response limit, with base64)."""
 BATCHES_IN_FLIGHT = 2
 _WRITERS = 4  # flushing to disk waits on the device: a few files at once overlap those waits
+UNWRITTEN_BATCHES = 4  # answers held while their files are written (each ≤ 2 MiB of content)
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,16 @@ class SmallDownloads:
         self._bucket = bucket
         self._emit = emit
         self._inline = True  # until the backend answers that it has no inline route
+        self._route_seen = False  # whether a batch has been answered: no need to probe again
 
     def download(self, items: list[SmallDownload], cancel: threading.Event) -> list[Outcome]:
         """One outcome per item, in order (None: left for the one-file download)."""
         out: list[Outcome] = [None] * len(items)
         small = [i for i, item in enumerate(items) if item.size <= INLINE_FILE_MAX]
+        # A batch's answer is held until its files are written; the next batch is asked for
+        # meanwhile, so the server never waits on this disk, and memory stays bounded.
+        room = threading.BoundedSemaphore(UNWRITTEN_BATCHES)
+        placing: list[tuple[list[int], list[Future[Outcome]]]] = []
 
         def batch(group: list[int]) -> None:
             if not self._inline:
@@ -100,19 +106,29 @@ class SmallDownloads:
                     )
                     out[i] = self._fail(items[i], cancelled)
                 return
-            self._one_batch(group, items, out, writers)
+            room.acquire()
+            written = self._one_batch(group, items, out, writers)
+            if not written:
+                room.release()
+                return
+            placing.append((group, written))
+            _when_all_done(written, room.release)
 
         groups = consecutive_groups(
             small, lambda i: items[i].size, INLINE_BATCH_BYTES, max_count=BATCH
         )
         with ThreadPoolExecutor(_WRITERS, thread_name_prefix="filevault-write") as writers:
-            if groups:
+            if groups and not self._route_seen:
                 batch(groups[0])  # alone: it finds out whether the server has the route
-            # Then two batches in flight: the server reads one while the other is written here.
+                groups = groups[1:]
+            # Then two batches asked for at once: the server reads one while the other travels.
             with ThreadPoolExecutor(
                 BATCHES_IN_FLIGHT, thread_name_prefix="filevault-batch"
             ) as batches:
-                list(batches.map(batch, groups[1:]))
+                list(batches.map(batch, groups))
+        for group, written in placing:
+            for i, future in zip(group, written, strict=True):
+                out[i] = future.result()
         return out
 
     def _consume(
@@ -127,27 +143,29 @@ class SmallDownloads:
         items: list[SmallDownload],
         out: list[Outcome],
         writers: ThreadPoolExecutor,
-    ) -> None:
+    ) -> list[Future[Outcome]]:
+        """Asks for the group's files and hands each answer to ``writers``: their futures
+        (none when the batch as a whole failed or was left to the one-file path)."""
         began = self._clock.monotonic()
         try:
             answers = self._api.download_inline_batch([items[i].file_id for i in group])
         except NotFoundError:
             log.info("the server has no inline downloads; fetching files through their URLs")
             self._inline = False
-            return
+            return []
         except NetworkError as exc:
             log.info("an inline download batch was cut (%s); fetching its files one by one", exc)
-            return
+            return []
         except FileVaultError as exc:
             for i in group:
                 out[i] = self._fail(items[i], exc)
-            return
+            return []
+        self._route_seen = True
         elapsed = self._clock.monotonic() - began
-        written = writers.map(
-            lambda i, answer: self._place(items[i], answer, elapsed), group, answers
-        )
-        for i, outcome in zip(group, list(written), strict=True):
-            out[i] = outcome
+        return [
+            writers.submit(self._place, items[i], answer, elapsed)
+            for i, answer in zip(group, answers, strict=True)
+        ]
 
     def _place(
         self, item: SmallDownload, answer: tuple[RemoteFile, bytes] | ApiError, elapsed: float
@@ -200,6 +218,21 @@ class SmallDownloads:
             )
         )
         return exc
+
+
+def _when_all_done(futures: list[Future[Outcome]], then: Callable[[], None]) -> None:
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_: Future[Outcome]) -> None:
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            then()
+
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 __all__ = [

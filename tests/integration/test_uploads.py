@@ -183,6 +183,10 @@ def test_many_small_uploads_keep_the_stack_flat(make_user, stack: RunningStack) 
     assert stack.rss_bytes() - before < 40 * MiB
     assert elapsed < 60, f"150 small uploads took {elapsed:.1f}s"
     assert len(list(svc.api.list_files("many/"))) == 150
+    # Pages of the sizes asked for, the last size for the rest: together, every file once.
+    pages = list(svc.api.list_file_pages("many/", page_sizes=(7, 100)))
+    assert [len(page) for page in pages] == [7, 100, 43]
+    assert [f.path for page in pages for f in page] == [f"many/{i:03d}" for i in range(150)]
 
 
 def test_part_checksums_are_checked_at_completion(make_user) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import pytest
 
 from filevault_desktop.api.models import RemoteFile
 from filevault_desktop.errors import ApiError, AuthError, NetworkError, NotFoundError
+from filevault_desktop.transfer import landing, small_downloads
 from filevault_desktop.transfer.download import PARTIAL_SUFFIX, DownloadEngine, NoSpaceError
 from filevault_desktop.transfer.errors import TransferCancelled, TransferError
 from filevault_desktop.transfer.events import (
@@ -29,6 +30,7 @@ from filevault_desktop.transfer.small_downloads import (
 from filevault_desktop.transfer.testing import ManualClock
 
 KiB = 1024
+WAIT_S = 5.0
 
 
 def _record(n: int, data: bytes, *, sha256: bool = True, version: str = "v1") -> RemoteFile:
@@ -238,3 +240,66 @@ def test_without_the_inline_api_everything_is_left_to_the_ranged_path(tmp_path: 
     engine = DownloadEngine(NoUrls(), NoFetcher(), clock=ManualClock())
     with engine:
         assert engine.download_small_files(_items(tmp_path, {"f_1": b"x"})) == [None]
+
+
+def test_later_batches_are_asked_for_while_earlier_ones_are_written_but_not_without_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"f_{n}": os.urandom(2 * KiB) for n in range(1000)}  # 10 batches of 100
+    release = threading.Event()
+    real_write = landing.write_new_file
+
+    def slow_disk(target: Path, remote: RemoteFile, data: bytes) -> None:
+        release.wait(WAIT_S)
+        real_write(target, remote, data)
+
+    monkeypatch.setattr(small_downloads, "write_new_file", slow_disk)  # as imported there
+    api = InlineApi(files)
+    asked = threading.Semaphore(0)
+    answer = api.download_inline_batch
+
+    def counted(file_ids: list[str]) -> list[tuple[RemoteFile, bytes] | ApiError]:
+        try:
+            return answer(file_ids)
+        finally:
+            asked.release()
+
+    api.download_inline_batch = counted  # type: ignore[method-assign]
+    result: list[list[object]] = []
+    with _engine(api) as engine:
+        worker = threading.Thread(
+            target=lambda: result.append(list(engine.download_small_files(_items(tmp_path, files))))
+        )
+        worker.start()
+        # Nothing is written yet, and still batches after the first are asked for...
+        for _ in range(small_downloads.UNWRITTEN_BATCHES):
+            assert asked.acquire(timeout=WAIT_S)
+        # ...but only as many as may wait for the disk at once.
+        assert not asked.acquire(timeout=0.3)
+        release.set()
+        worker.join(WAIT_S)
+    assert len(api.calls) == 10
+    assert all(isinstance(o, RemoteFile) for o in result[0])
+    assert all((tmp_path / f"{f}.bin").read_bytes() == d for f, d in files.items())
+
+
+def test_the_route_is_probed_alone_only_once(tmp_path: Path) -> None:
+    files = {f"f_{n}": b"x" for n in range(400)}
+    api = InlineApi(files)
+    together = threading.Barrier(2, timeout=WAIT_S)
+    answer = api.download_inline_batch
+
+    def needs_company(file_ids: list[str]) -> list[tuple[RemoteFile, bytes] | ApiError]:
+        if file_ids[0] in ("f_200", "f_300"):
+            together.wait()  # breaks (and fails the batch) unless both are asked at once
+        return answer(file_ids)
+
+    api.download_inline_batch = needs_company  # type: ignore[method-assign]
+    with _engine(api) as engine:
+        first = engine.download_small_files(_items(tmp_path, dict(list(files.items())[:200])))
+        # The route is known now: the next call's first two batches go out together.
+        items = _items(tmp_path, dict(list(files.items())[200:]))
+        second = engine.download_small_files(
+            [SmallDownload(i.file_id, i.remote_path, i.size, i.target) for i in items]
+        )
+    assert all(isinstance(o, RemoteFile) for o in first + second)
