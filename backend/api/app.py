@@ -26,8 +26,13 @@ _THROTTLED = {
 
 
 def handle(
-    services: Services, event: Mapping[str, Any], *, group: str | None = None
+    services: Services,
+    event: Mapping[str, Any],
+    *,
+    group: str | None = None,
+    bytes_as_is: bool = False,
 ) -> dict[str, Any]:
+    """The proxy result for ``event`` (``bytes_as_is``: see ``ApiResponse.to_proxy``)."""
     try:
         request = parse_event(event)
         route = _BY_KEY.get(request.route_key)
@@ -48,7 +53,7 @@ def handle(
     except (BotoCoreError, Exception):
         log.exception("unhandled error")
         response = ApiResponse(500, {"code": "internal_error", "message": "internal error"})
-    return response.to_proxy()
+    return response.to_proxy(bytes_as_is=bytes_as_is)
 
 
 def make_handler(services: Callable[[], Services], group: str | None = None) -> LambdaHandler:

@@ -108,10 +108,20 @@ class ApiResponse:
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
-    def to_proxy(self) -> dict[str, Any]:
+    def to_proxy(self, *, bytes_as_is: bool = False) -> dict[str, Any]:
+        """The Lambda proxy result; a bytes body is base64 in it, as API Gateway wants, unless
+        ``bytes_as_is`` (an in-process gateway, which would only decode it again)."""
         headers = {"cache-control": "no-store", **self.headers}
         if self.body is None:
             return {"statusCode": self.status, "headers": headers, "body": ""}
+        if isinstance(self.body, bytes):
+            headers.setdefault("content-type", "application/octet-stream")
+            return {
+                "statusCode": self.status,
+                "headers": headers,
+                "body": self.body if bytes_as_is else base64.b64encode(self.body).decode("ascii"),
+                "isBase64Encoded": not bytes_as_is,
+            }
         headers.setdefault("content-type", "application/json")
         return {
             "statusCode": self.status,

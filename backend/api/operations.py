@@ -145,6 +145,9 @@ def download_batch(svc: Services, req: ApiRequest) -> ApiResponse:
 def download_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(DownloadBatch)
     results = download_batches.download_inline(svc, req.caller(), list(body.file_ids))
+    if views.FRAMED_BATCH_TYPE in req.headers.get("accept", ""):
+        framed = views.inline_batch_framed(results)
+        return ApiResponse(200, framed, {"content-type": views.FRAMED_BATCH_TYPE})
     return ApiResponse(200, views.inline_batch_json(results))
 
 

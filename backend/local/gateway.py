@@ -113,7 +113,12 @@ class ApiGateway:
         self._on_request(request.method)
         out = self._handler(event)
         payload = out.get("body") or ""
-        data = base64.b64decode(payload) if out.get("isBase64Encoded") else payload.encode("utf-8")
+        if isinstance(payload, bytes):  # an in-process handler's binary body, not encoded
+            data = payload
+        elif out.get("isBase64Encoded"):
+            data = base64.b64decode(payload)
+        else:
+            data = payload.encode("utf-8")
         return Response(data, status=int(out["statusCode"]), headers=dict(out.get("headers") or {}))
 
     @staticmethod

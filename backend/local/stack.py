@@ -255,7 +255,7 @@ class LocalStack:
         self._schedules = ScheduledJobs.start(interval_s=self.job_interval_s)
         issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
         late.app = ApiGateway(
-            lambda event: handle(services, event),
+            lambda event: handle(services, event, bytes_as_is=True),
             JwtAuthorizer(jwks, issuer=issuer, audience=client_id),
         )
         threading.Thread(target=api_server.serve_forever, name="api-gateway", daemon=True).start()

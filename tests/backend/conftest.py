@@ -5,6 +5,7 @@ Each test runs twice: with boto3's DynamoDB client, as on AWS, and with the loca
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Iterator
@@ -116,7 +117,11 @@ class Api:
         if auth:
             event["requestContext"]["authorizer"] = {"jwt": {"claims": self.claims, "scopes": None}}
         out = handle(self.services, event)
-        payload = json.loads(out["body"]) if out.get("body") else None
+        payload: Any = None
+        if out.get("isBase64Encoded"):  # a binary answer: its bytes
+            payload = base64.b64decode(out["body"], validate=True)
+        elif out.get("body"):
+            payload = json.loads(out["body"])
         return out["statusCode"], payload, out["headers"]
 
 

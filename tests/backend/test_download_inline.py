@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
 
+from backend.api import views
 from backend.logic import download_batches, processing
 from tests.backend.conftest import Api, sort_keys, upload_file
 
@@ -81,3 +83,33 @@ def test_missing_bytes_and_quarantined_files_are_refused(alice: Api) -> None:
     items = _inline(alice, [lost["file_id"], blocked["file_id"]])
     assert (items[0]["error"]["status"], items[0]["error"]["code"]) == (410, "content_missing")
     assert (items[1]["error"]["status"], items[1]["error"]["code"]) == (403, "quarantined")
+
+
+def test_the_framed_answer_carries_the_same_items_with_the_contents_as_they_are(
+    alice: Api,
+) -> None:
+    contents = [b"", bytes(range(256)) * 8, b"line one\nline two\n", b"\xff" * 3]
+    done = [upload_file(alice, f"bin/{n}.dat", data) for n, data in enumerate(contents)]
+    ids = [d["file_id"] for d in done] + ["f_" + "0" * 24]
+    as_json = _inline(alice, ids)
+    status, body, headers = alice.call(
+        "POST",
+        "/download-batches/inline",
+        {"file_ids": ids},
+        headers={"accept": f"{views.FRAMED_BATCH_TYPE}, application/json"},
+    )
+    assert status == 200 and headers["content-type"] == views.FRAMED_BATCH_TYPE
+    line, _, rest = body.partition(b"\n")
+    items = json.loads(line)["items"]
+    offset = 0
+    for framed, plain, data in zip(items, as_json, [*contents, None], strict=True):
+        if data is None:
+            assert framed == plain and plain["error"]["status"] == 404
+            continue
+        assert framed["download"]["file"] == plain["download"]["file"]
+        length = framed["download"]["length"]
+        assert (
+            rest[offset : offset + length] == data == base64.b64decode(plain["download"]["content"])
+        )
+        offset += length
+    assert offset == len(rest)
