@@ -50,19 +50,32 @@ class ApiRequest:
     def json_body(self, model: type[M], *, limit: int = MAX_BODY_BYTES) -> M:
         if len(self.body) > limit:
             raise PayloadTooLarge("request body too large")
-        if not self.body.strip():
-            raw: Any = {}
-        else:
-            try:
-                raw = json.loads(self.body)
-            except (ValueError, RecursionError):  # includes JSONDecodeError, bad UTF-8, huge ints
-                raise BadRequest("the body is not valid JSON", code="invalid_json") from None
-        if not isinstance(raw, dict):
-            raise ValidationFailed("the body must be a JSON object")
+        return _validated(model, self.body, "the body")
+
+    def framed_body(self, model: type[M], *, limit: int) -> tuple[M, bytes]:
+        """A ``FRAMED_BATCH_TYPE`` body: its JSON line as ``model``, and the bytes after it."""
+        if len(self.body) > limit:
+            raise PayloadTooLarge("request body too large")
+        line, newline, rest = self.body.partition(b"\n")
+        if not newline:
+            raise ValidationFailed("the body must start with a line of JSON")
+        return _validated(model, line, "the first line of the body"), rest
+
+
+def _validated(model: type[M], text: bytes, what: str) -> M:
+    if not text.strip():
+        raw: Any = {}
+    else:
         try:
-            return model.model_validate(raw)
-        except ValidationError as exc:
-            raise _validation_error(exc) from None
+            raw = json.loads(text)
+        except (ValueError, RecursionError):  # includes JSONDecodeError, bad UTF-8, huge ints
+            raise BadRequest(f"{what} is not valid JSON", code="invalid_json") from None
+    if not isinstance(raw, dict):
+        raise ValidationFailed(f"{what} must be a JSON object")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
 
 
 def parse_item(model: type[M], raw: Any) -> M | ApiError:
@@ -93,6 +106,12 @@ def _groups(value: Any) -> list[str]:
         return [str(v) for v in value]
     text = str(value).strip().strip("[]")
     return [part for part in text.replace(",", " ").split() if part]
+
+
+FRAMED_BATCH_TYPE = "application/vnd.filevault.batch"
+"""A batch of files with their bytes as they are: one line of JSON (the items), a newline,
+then the files' bytes one after another in the items' order (openapi.yaml, the inline routes).
+"""
 
 
 @dataclass(frozen=True)
@@ -135,7 +154,9 @@ class ApiResponse:
 
 def parse_event(event: Mapping[str, Any]) -> ApiRequest:
     body_text = event.get("body") or ""
-    if event.get("isBase64Encoded"):
+    if isinstance(body_text, bytes):  # from an in-process gateway (ApiGateway bytes_as_is)
+        body = body_text
+    elif event.get("isBase64Encoded"):
         try:
             body = base64.b64decode(body_text)
         except (binascii.Error, ValueError):

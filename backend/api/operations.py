@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable
 
 from backend.api import admin_operations, views
-from backend.api.http import ApiRequest, ApiResponse, parse_item
-from backend.errors import ApiError, NotFound
+from backend.api.http import FRAMED_BATCH_TYPE, ApiRequest, ApiResponse, parse_item
+from backend.errors import ApiError, BadRequest, NotFound
 from backend.logic import (
     account,
     changes,
@@ -35,6 +37,7 @@ from backend.logic.inputs import (
     InitiateUpload,
     InlineBatch,
     InlineFile,
+    InlineJsonFile,
     MoveFile,
     PartNumbers,
     RestoreFromTrash,
@@ -42,7 +45,9 @@ from backend.logic.inputs import (
 
 Operation = Callable[[Services, ApiRequest], ApiResponse]
 # base64 grows the bytes by a third; paths and checksums need the rest.
-INLINE_BODY_BYTES = INLINE_BATCH_BYTES * 4 // 3 + 512 * 1024
+# Room for the items' JSON besides their bytes (100 items with long names).
+INLINE_HEAD_BYTES = 512 * 1024
+INLINE_BODY_BYTES = INLINE_BATCH_BYTES * 4 // 3 + INLINE_HEAD_BYTES
 _ID = re.compile(r"^[a-z]_[0-9a-f]{24}$")
 _VERSION = re.compile(r"^v[0-9a-f]{21}$")
 
@@ -99,10 +104,60 @@ def complete_upload_batch(svc: Services, req: ApiRequest) -> ApiResponse:
 
 
 def upload_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
-    body = req.json_body(InlineBatch, limit=INLINE_BODY_BYTES)
-    items = [parse_item(InlineFile, raw) for raw in body.files]
-    results = upload_batches.upload_inline(svc, req.caller(), items)
+    if req.headers.get("content-type", "").startswith(FRAMED_BATCH_TYPE):
+        items, contents = _framed_inline_files(req)
+    else:
+        items, contents = _json_inline_files(req)
+    results = upload_batches.upload_inline(svc, req.caller(), items, contents)
     return ApiResponse(200, views.batch_view(results, "file", views.file_view))
+
+
+InlineFiles = tuple[list[InlineFile | ApiError], list[bytes | None]]
+
+
+def _json_inline_files(req: ApiRequest) -> InlineFiles:
+    body = req.json_body(InlineBatch, limit=INLINE_BODY_BYTES)
+    items: list[InlineFile | ApiError] = []
+    contents: list[bytes | None] = []
+    for raw in body.files:
+        item = parse_item(InlineJsonFile, raw)
+        data = None
+        if isinstance(item, InlineJsonFile):
+            try:
+                data = base64.b64decode(item.content, validate=True)
+            except (binascii.Error, ValueError):
+                item = BadRequest(
+                    f"the content of '{item.path}' is not valid base64", code="invalid_content"
+                )
+        items.append(item)
+        contents.append(data)
+    return items, contents
+
+
+def _framed_inline_files(req: ApiRequest) -> InlineFiles:
+    """The items of the JSON line, each with the next ``size`` bytes after it. A size that
+    is not a whole number, or bytes that do not add up, break the framing: the whole body is
+    refused, since no item's bytes can be told apart."""
+    body, rest = req.framed_body(InlineBatch, limit=INLINE_BATCH_BYTES + INLINE_HEAD_BYTES)
+    items: list[InlineFile | ApiError] = []
+    contents: list[bytes | None] = []
+    offset = 0
+    for raw in body.files:
+        size = raw.get("size") if isinstance(raw, dict) else None
+        if type(size) is not int or size < 0 or offset + size > len(rest):
+            raise BadRequest(
+                "each file needs its size in bytes, and the bytes after the JSON line must "
+                "be the files' bytes one after another",
+                code="bad_framing",
+            )
+        items.append(parse_item(InlineFile, raw))
+        contents.append(rest[offset : offset + size])
+        offset += size
+    if offset != len(rest):
+        raise BadRequest(
+            f"{len(rest) - offset} bytes follow the last file's bytes", code="bad_framing"
+        )
+    return items, contents
 
 
 def list_files(svc: Services, req: ApiRequest) -> ApiResponse:
@@ -145,9 +200,9 @@ def download_batch(svc: Services, req: ApiRequest) -> ApiResponse:
 def download_inline_batch(svc: Services, req: ApiRequest) -> ApiResponse:
     body = req.json_body(DownloadBatch)
     results = download_batches.download_inline(svc, req.caller(), list(body.file_ids))
-    if views.FRAMED_BATCH_TYPE in req.headers.get("accept", ""):
+    if FRAMED_BATCH_TYPE in req.headers.get("accept", ""):
         framed = views.inline_batch_framed(results)
-        return ApiResponse(200, framed, {"content-type": views.FRAMED_BATCH_TYPE})
+        return ApiResponse(200, framed, {"content-type": FRAMED_BATCH_TYPE})
     return ApiResponse(200, views.inline_batch_json(results))
 
 

@@ -158,14 +158,9 @@ def inline_batch_json(results: Sequence[InlineDownload | ApiError]) -> EncodedJs
     return EncodedJson('{"items": [' + ", ".join(parts) + "]}")
 
 
-FRAMED_BATCH_TYPE = "application/vnd.filevault.batch"
-"""An inline download answer with the contents as they are: one line of JSON (the items as
-in ``inline_batch_json``, each download with ``length`` instead of ``content``), a newline,
-then the contents of the downloads one after another, in the items' order."""
-
-
 def inline_batch_framed(results: Sequence[InlineDownload | ApiError]) -> bytes:
-    """The answer in ``FRAMED_BATCH_TYPE``: no base64 to make or undo, no contents to scan."""
+    """The answer in ``FRAMED_BATCH_TYPE`` (the items as in ``inline_batch_json``, each
+    download with ``length`` instead of ``content``): no base64 to make or undo."""
     items: list[dict[str, Any]] = []
     contents: list[bytes] = []
     for r in results:

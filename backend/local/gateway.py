@@ -75,6 +75,9 @@ class ApiGateway:
         authorizer: JwtAuthorizer,
         on_request: Callable[[str], None] = lambda method: None,
     ) -> None:
+        """``handler`` runs in this process: request bodies reach it as bytes (which
+        ``parse_event`` takes), not as the text or base64 API Gateway would make of them only
+        for the handler to undo; a binary answer may come back as bytes too."""
         self._handler = handler
         self._authorizer = authorizer
         self._on_request = on_request
@@ -134,11 +137,6 @@ class ApiGateway:
         for key, value in parse_qsl(raw_query, keep_blank_values=True):
             # API Gateway joins repeated parameters with commas.
             query[key] = f"{query[key]},{value}" if key in query else value
-        try:
-            text = body.decode("utf-8")
-            is_b64 = False
-        except UnicodeDecodeError:
-            text, is_b64 = base64.b64encode(body).decode("ascii"), True
         context: dict[str, Any] = {
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key,
@@ -163,6 +161,6 @@ class ApiGateway:
             "queryStringParameters": query or None,
             "pathParameters": params or None,
             "requestContext": context,
-            "body": text if body else None,
-            "isBase64Encoded": is_b64,
+            "body": body or None,
+            "isBase64Encoded": False,
         }

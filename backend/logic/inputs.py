@@ -76,8 +76,14 @@ class InlineBatch(Body):
 
 
 class InlineFile(InitiateUpload):
-    # Hex SHA-256 of ``content``: checked against the bytes received before anything is stored.
+    """A file of an inline batch, its bytes aside: after the JSON line of a framed body (in
+    the order of the items, ``size`` bytes each), or in ``content`` (``InlineJsonFile``)."""
+
+    # Hex SHA-256 of the bytes: checked against the bytes received before anything is stored.
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class InlineJsonFile(InlineFile):
     content: Annotated[str, Field(max_length=(INLINE_FILE_MAX + 2) // 3 * 4)]
 
 

@@ -11,7 +11,6 @@ answered.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import logging
 from collections import Counter
@@ -292,18 +291,28 @@ def _commit_one(
 
 
 def upload_inline(
-    svc: Services, caller: Caller, items: list[InlineFile | ApiError]
+    svc: Services,
+    caller: Caller,
+    items: list[InlineFile | ApiError],
+    contents: Sequence[bytes | None],
 ) -> list[FileRecord | ApiError]:
-    """Records small files whose bytes came with the request, each on its own: checked
-    (size, SHA-256, name, quota, expected version), stored in S3, then committed a few
-    transactions for the lot. A file that already holds the bytes sent is answered as it is."""
+    """Records small files whose bytes came with the request (``contents[i]`` for
+    ``items[i]``), each on its own: checked (size, SHA-256, name, quota, expected version),
+    stored in S3, then committed a few transactions for the lot. A file that already holds
+    the bytes sent is answered as it is."""
     valid = [item for item in items if isinstance(item, InlineFile)]
     if sum(item.size for item in valid) > INLINE_BATCH_BYTES:
         raise BadRequest(
             f"an inline batch carries at most {INLINE_BATCH_BYTES} bytes; send fewer files",
             code="batch_too_large",
         )
-    check = partial(_inline_bytes, single_put_max=svc.config.single_put_max)
+    limit = min(INLINE_FILE_MAX, svc.config.single_put_max)
+    checked = [
+        _outcome(partial(_inline_bytes, item, data, limit))
+        if isinstance(item, InlineFile)
+        else item
+        for item, data in zip(items, contents, strict=True)
+    ]
     existing = _files_at(svc, caller, items)
     sent = Counter(item.path for item in valid)
     out: list[FileRecord | ApiError | None] = [None] * len(items)
@@ -313,15 +322,13 @@ def upload_inline(
             current = existing.get(keys.path(caller.user_id, item.path))
             if current is not None and _holds(current, item):
                 # The bytes must still be the ones declared, as for any other item.
-                checked = _outcome(partial(check, item))
-                out[index] = checked if isinstance(checked, ApiError) else current
-    started = _start_each(
-        svc,
-        caller,
-        [_ANSWERED if done is not None else item for item, done in zip(items, out, strict=True)],
-        check,
-        existing,
-    )
+                data = checked[index]
+                out[index] = data if isinstance(data, ApiError) else current
+    pending = [
+        _ANSWERED if done is not None else (data if isinstance(data, ApiError) else item)
+        for item, data, done in zip(items, checked, out, strict=True)
+    ]
+    started = _start_each(svc, caller, pending, lambda item: None, existing)
     accepted: list[tuple[int, UploadRecord, bytes, str]] = []
     for index, (item, start) in enumerate(zip(items, started, strict=True)):
         if start is _ANSWERED:
@@ -329,8 +336,9 @@ def upload_inline(
         if isinstance(start, ApiError):
             out[index] = start
         else:
-            assert isinstance(item, InlineFile)
-            accepted.append((index, start[0], start[1], item.sha256))
+            data = checked[index]
+            assert isinstance(item, InlineFile) and isinstance(data, bytes)
+            accepted.append((index, start[0], data, item.sha256))
 
     def store_bytes(entry: tuple[int, UploadRecord, bytes, str]) -> str | ApiError:
         _, upload, data, sha256 = entry
@@ -352,21 +360,16 @@ def upload_inline(
     return _commit_all(svc, caller, ready, out, with_session=False)
 
 
-def _inline_bytes(item: InlineFile, single_put_max: int) -> bytes:
-    if item.size > min(INLINE_FILE_MAX, single_put_max):
+def _inline_bytes(item: InlineFile, data: bytes | None, limit: int) -> bytes:
+    if item.size > limit:
         raise BadRequest(
             f"'{item.path}' is too large to send inline; upload it on its own",
             code="too_large_for_batch",
         )
-    try:
-        data = base64.b64decode(item.content, validate=True)
-    except (binascii.Error, ValueError):
+    if data is None or len(data) != item.size:
+        sent = 0 if data is None else len(data)
         raise BadRequest(
-            f"the content of '{item.path}' is not valid base64", code="invalid_content"
-        ) from None
-    if len(data) != item.size:
-        raise BadRequest(
-            f"'{item.path}' declared {item.size} bytes but {len(data)} were sent",
+            f"'{item.path}' declared {item.size} bytes but {sent} were sent",
             code="size_mismatch",
         )
     if hashlib.sha256(data).hexdigest() != item.sha256:

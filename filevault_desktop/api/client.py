@@ -148,6 +148,7 @@ class ApiClient:
         path: str,
         *,
         json: Any = None,
+        data: bytes | None = None,
         params: dict[str, str] | None = None,
         auth: bool = True,
         allow_redirects: bool = True,
@@ -162,6 +163,7 @@ class ApiClient:
                     method,
                     self._base + path,
                     json=json,
+                    data=data,
                     params=params,
                     headers=sent,
                     timeout=TIMEOUT,
@@ -240,8 +242,18 @@ class ApiClient:
 
     def upload_inline_batch(self, files: list[dict[str, Any]]) -> list[RemoteFile | ApiError]:
         """Uploads small files with their bytes in the request (``path``, ``size``,
-        ``sha256``, ``content`` base64, ``content_type``?, ``expected_version``? each)."""
-        data = self._json("POST", "/upload-batches/inline", json={"files": files})
+        ``sha256``, ``content`` bytes, ``content_type``?, ``expected_version``? each), framed:
+        the fields as a line of JSON, then the bytes as they are."""
+        head = json.dumps(
+            {"files": [{k: v for k, v in f.items() if k != "content"} for f in files]}
+        )
+        body = b"".join([head.encode("utf-8"), b"\n", *(f["content"] for f in files)])
+        data = self.request(
+            "POST",
+            "/upload-batches/inline",
+            data=body,
+            headers={"Content-Type": FRAMED_BATCH_TYPE},
+        ).json()
         return [
             RemoteFile.from_json(item["file"]) if "file" in item else _item_error(item)
             for item in data["items"]

@@ -391,10 +391,11 @@ def _upload_body(item: _Item) -> dict[str, object]:
 
 
 def _inline_body(item: _Item) -> dict[str, object]:
+    """The item's fields as the API takes them, and its bytes (``content``)."""
     return {
         **_upload_body(item),
         "sha256": base64.b64decode(item.sha256_b64).hex(),
-        "content": base64.b64encode(item.data).decode("ascii"),
+        "content": item.data,
     }
 
 

@@ -296,7 +296,7 @@ class FakeUploadServer:
             raise NotFoundError(404, "not_found", "no such route")
         out: list[RemoteFile | ApiError] = []
         for f in files:
-            data = base64.b64decode(f["content"])
+            data = f["content"]
             if f["size"] > self.single_put_max:
                 out.append(ApiError(400, "too_large_for_batch", "upload it on its own"))
             elif len(data) != f["size"]:

@@ -99,6 +99,7 @@ class Api:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         raw_body: str | None = None,
+        binary: bytes | None = None,
         auth: bool = True,
     ) -> tuple[int, Any, dict[str, str]]:
         event = {
@@ -114,6 +115,8 @@ class Api:
             "isBase64Encoded": False,
             "requestContext": {"http": {"method": method, "path": path}},
         }
+        if binary is not None:  # as API Gateway hands Lambda a binary body
+            event.update(body=base64.b64encode(binary).decode("ascii"), isBase64Encoded=True)
         if auth:
             event["requestContext"]["authorizer"] = {"jwt": {"claims": self.claims, "scopes": None}}
         out = handle(self.services, event)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from backend.api import views
+from backend.api.http import FRAMED_BATCH_TYPE
 from backend.logic import download_batches, processing
 from tests.backend.conftest import Api, sort_keys, upload_file
 
@@ -96,9 +96,9 @@ def test_the_framed_answer_carries_the_same_items_with_the_contents_as_they_are(
         "POST",
         "/download-batches/inline",
         {"file_ids": ids},
-        headers={"accept": f"{views.FRAMED_BATCH_TYPE}, application/json"},
+        headers={"accept": f"{FRAMED_BATCH_TYPE}, application/json"},
     )
-    assert status == 200 and headers["content-type"] == views.FRAMED_BATCH_TYPE
+    assert status == 200 and headers["content-type"] == FRAMED_BATCH_TYPE
     line, _, rest = body.partition(b"\n")
     items = json.loads(line)["items"]
     offset = 0

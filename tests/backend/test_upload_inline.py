@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from backend.api.http import FRAMED_BATCH_TYPE
 from backend.data import keys
 from backend.data.records import Profile
 from tests.backend.conftest import Api, upload_file
@@ -253,3 +255,82 @@ def test_a_file_that_holds_the_bytes_sent_is_still_checked_like_any_other(alice:
     twice = _inline(alice, [_item("c/a.txt", b"abc"), _item("c/a.txt", b"new bytes")])
     assert twice[1]["error"]["code"] == "duplicate"
     assert _versions(alice, first["file_id"])[0]["sha256"] == hashlib.sha256(b"abc").hexdigest()
+
+
+def _framed(api: Api, files: list[tuple[dict[str, Any], bytes]], extra: bytes = b"") -> Any:
+    line = json.dumps({"files": [item for item, _ in files]}).encode()
+    status, out, _ = api.call(
+        "POST",
+        "/upload-batches/inline",
+        headers={"content-type": FRAMED_BATCH_TYPE},
+        binary=b"".join([line, b"\n", *(data for _, data in files), extra]),
+    )
+    return status, out
+
+
+def _meta(path: str, data: bytes, **extra: Any) -> tuple[dict[str, Any], bytes]:
+    item = _item(path, data, **extra)
+    del item["content"]
+    return item, data
+
+
+def test_a_framed_batch_is_checked_and_stored_as_a_json_one(alice: Api) -> None:
+    every_byte = bytes(range(256)) * 4
+    wrong_sum = _meta("sum.txt", b"abc")
+    wrong_sum[0]["sha256"] = hashlib.sha256(b"abd").hexdigest()
+    status, out = _framed(
+        alice,
+        [
+            _meta("bin/all-bytes.dat", every_byte),
+            _meta("bin/empty", b""),
+            wrong_sum,
+            _meta("bad/../name", b"skipped by its size"),
+            _meta("bin/empty", b""),
+            _meta("big.bin", b"x" * 5000),
+            _meta('bin/"quoted" é.txt', b"last\n"),
+        ],
+    )
+    assert status == 200, out
+    done = out["items"]
+    assert [d.get("error", {}).get("code") for d in done] == [
+        None,
+        None,
+        "checksum_mismatch",
+        "validation_error",
+        "duplicate",
+        "too_large_for_batch",
+        None,
+    ]
+    assert _stored(alice, done[0]["file"]) == every_byte
+    assert _stored(alice, done[1]["file"]) == b""
+    assert _stored(alice, done[6]["file"]) == b"last\n"
+    assert done[0]["file"]["sha256"] == hashlib.sha256(every_byte).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "code"),
+    [
+        ([_meta("a.txt", b"abc")], b"x", "bad_framing"),  # more bytes than the sizes say
+        ([({**_meta("a.txt", b"abc")[0], "size": 4}, b"abc")], b"", "bad_framing"),  # fewer
+        ([({**_meta("a.txt", b"abc")[0], "size": "3"}, b"abc")], b"", "bad_framing"),
+        ([({**_meta("a.txt", b"abc")[0], "size": -1}, b"")], b"", "bad_framing"),
+    ],
+)
+def test_a_framed_body_whose_bytes_do_not_add_up_is_refused_whole(
+    alice: Api, files: list[tuple[dict[str, Any], bytes]], extra: bytes, code: str
+) -> None:
+    status, out = _framed(alice, files, extra)
+    assert (status, out["code"]) == (400, code)
+    _, page, _ = alice.call("GET", "/files")
+    assert page["items"] == []
+
+
+def test_a_framed_body_without_its_json_line_is_refused(alice: Api) -> None:
+    for body in (b'{"files": []}', b"not json\nabc", b"[]\n"):
+        status, out, _ = alice.call(
+            "POST",
+            "/upload-batches/inline",
+            headers={"content-type": FRAMED_BATCH_TYPE},
+            binary=body,
+        )
+        assert status == 400, (body, out)

@@ -12,6 +12,8 @@ real files, versions, uploads and shares, seeded once per session.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from typing import Any
 
@@ -20,6 +22,7 @@ import requests
 import schemathesis
 from hypothesis import strategies as st
 
+from backend.api.http import FRAMED_BATCH_TYPE
 from tests.integration.fuzzing import FUZZ_SETTINGS, call_and_validate, load_schema, session_token
 from tests.integration.stack import RunningStack
 
@@ -27,6 +30,24 @@ pytestmark = pytest.mark.integration
 
 MiB = 1024 * 1024
 schema = load_schema()
+
+
+def _framed(files: list[tuple[str, bytes]]) -> bytes:
+    items = [
+        {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for path, data in files
+    ]
+    return b"".join([json.dumps({"files": items}).encode(), b"\n", *(d for _, d in files)])
+
+
+# Framed batch bodies (openapi.yaml): well-framed ones with odd names and bytes, and garbage.
+schemathesis.openapi.media_type(
+    FRAMED_BATCH_TYPE,
+    st.one_of(
+        st.lists(st.tuples(st.text(max_size=40), st.binary(max_size=64)), max_size=4).map(_framed),
+        st.binary(max_size=512),
+    ),
+)
 
 # Ids of real resources, by path parameter name; filled by the `seeded` fixture before any
 # case is drawn. Destructive operations get their own victims, so the others keep finding

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.api.views import FRAMED_BATCH_TYPE, inline_batch_framed
+from backend.api.http import FRAMED_BATCH_TYPE
+from backend.api.views import inline_batch_framed
 from backend.data.records import FileRecord
 from backend.errors import NotFound
 from backend.logic.download_batches import InlineDownload
