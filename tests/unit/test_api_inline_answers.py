@@ -1,12 +1,16 @@
-"""The client reads the framed inline-download answer the API writes: the same items, the
-contents as sent; an answer whose contents do not add up is a cut connection, not data."""
+"""The inline download answers: the JSON one, written without passing the contents through
+the encoder, is the JSON the encoder would write; the client reads the framed one as the API
+writes it, and an answer whose contents do not add up is a cut connection, not data."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 import pytest
 
 from backend.api.http import FRAMED_BATCH_TYPE
-from backend.api.views import inline_batch_framed
+from backend.api.views import file_view, inline_batch_framed, inline_batch_json
 from backend.data.records import FileRecord
 from backend.errors import NotFound
 from backend.logic.download_batches import InlineDownload
@@ -17,7 +21,7 @@ from filevault_desktop.errors import ApiError, NetworkError
 def record(n: int, size: int) -> FileRecord:
     return FileRecord(
         file_id=f"f_{n:024d}",
-        path=f'docs/{n}\nnewline "quoted" é.bin',
+        path=f'docs/{n}\nnewline "quoted" é 日本.bin',
         size=size,
         content_type="application/octet-stream",
         version_id="v1",
@@ -25,6 +29,7 @@ def record(n: int, size: int) -> FileRecord:
         etag="e",
         created_at=1_800_000_000_000,
         modified_at=1_800_000_000_000,
+        processing={"status": "ready", "note": 'quote " and \\ and \n'},
     )
 
 
@@ -59,3 +64,28 @@ def test_an_answer_that_does_not_add_up_is_a_network_error(damage) -> None:  # t
     body, _ = answer()
     with pytest.raises(NetworkError):
         client._framed_downloads(damage(body))
+
+
+def test_the_text_decodes_to_the_answer_the_encoder_would_give() -> None:
+    every_byte = bytes(range(256)) * 3
+    results: list[InlineDownload | ApiError] = [
+        InlineDownload(record(0, len(every_byte)), every_byte),
+        NotFound("no such file"),
+        InlineDownload(record(1, 0), b""),
+    ]
+    text = inline_batch_json(results).text
+    decoded = json.loads(text)
+    assert decoded == {
+        "items": [
+            {
+                "download": {
+                    "file": file_view(results[0].file),  # type: ignore[union-attr]
+                    "content": base64.b64encode(every_byte).decode(),
+                }
+            },
+            {"error": {"status": 404, **results[1].body()}},  # type: ignore[union-attr]
+            {"download": {"file": file_view(results[2].file), "content": ""}},  # type: ignore[union-attr]
+        ]
+    }
+    assert base64.b64decode(decoded["items"][0]["download"]["content"]) == every_byte
+    assert "日本" in text  # as the encoder writes it (ensure_ascii=False): UTF-8, not \u escapes
