@@ -154,7 +154,7 @@ class ApiResponse:
 
 def parse_event(event: Mapping[str, Any]) -> ApiRequest:
     body_text = event.get("body") or ""
-    if isinstance(body_text, bytes):  # from an in-process gateway (ApiGateway bytes_as_is)
+    if isinstance(body_text, bytes):  # from the local stack's in-process gateway
         body = body_text
     elif event.get("isBase64Encoded"):
         try:

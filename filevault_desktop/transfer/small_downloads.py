@@ -107,7 +107,11 @@ class SmallDownloads:
                     out[i] = self._fail(items[i], cancelled)
                 return
             room.acquire()
-            written = self._one_batch(group, items, out, writers)
+            try:
+                written = self._one_batch(group, items, out, writers)
+            except BaseException:
+                room.release()  # the other batches go on with the room this one held
+                raise
             if not written:
                 room.release()
                 return
